@@ -1,0 +1,44 @@
+# A thin front over CMake and scripts/: `make run`, `make test`, `make stop`.
+# ROSTRUM_PORT (default 8080) and ROSTRUM_DATA_DIR (default ./var) choose where a stack lives.
+BUILD ?= build
+FUZZ_BUILD ?= build-fuzz
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build fuzz-build run stop test unit fuzz format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DROSTRUM_FUZZ_DIR=$(abspath $(FUZZ_BUILD)) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+fuzz-build: deps
+	@CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -DROSTRUM_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+run: build
+	@scripts/stack.sh up
+
+stop:
+	@scripts/stack.sh down
+
+test: build fuzz-build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+unit: build
+	@cd $(BUILD) && ctest --output-on-failure -L unit
+
+# Longer fuzzing on demand: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 300
+fuzz: fuzz-build
+	@for t in $(FUZZ_BUILD)/fuzz_*; do \
+	  n=$$(basename $$t); tests/fuzz/run_fuzz.sh $$t tests/fuzz/corpus/$$n $(BUILD)/fuzz-long/$$n $(FUZZ_SECONDS) || exit 1; done
+
+format:
+	@git ls-files '*.cpp' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(FUZZ_BUILD)

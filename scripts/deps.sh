@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian 12 packages that building, running and testing Rostrum need.
+# Idempotent and quiet when everything is present; runs `apt-get update` before installing.
+set -eu
+PKGS="build-essential cmake pkg-config clang-14 libclang-rt-14-dev
+ libfcgi-dev libpq-dev libsodium-dev libcjson-dev libjwt-dev libgtest-dev
+ postgresql-15 postgresql-contrib nginx-light curl wrk python3 openssl ca-certificates
+ procps iproute2 util-linux"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+# Node.js and npm may come from Debian or from the machine image (nodesource); either serves.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deps: missing Debian packages:$missing (run as root, or: sudo apt-get install$missing)" >&2
+        exit 1
+    fi
+    echo "deps: installing$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# nginx-light's package starts a system nginx on port 80 where an init system runs; Rostrum
+# runs its own nginx and never needs that one.
+# libjwt0 before 1.10.2-1+deb12u1 compares HMACs with strcmp (CVE-2024-25189).
+v=$(dpkg-query -W -f='${Version}' libjwt0)
+dpkg --compare-versions "$v" ge 1.10.2-1+deb12u1 || { echo "deps: libjwt0 $v lacks the CVE-2024-25189 fix" >&2; exit 1; }
+# Swagger UI for /docs comes from npm (swagger-ui-dist), pinned by web/package-lock.json.
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ -f "$here/web/package.json" ] && [ ! -f "$here/web/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]; then
+    (cd "$here/web" && npm ci --no-audit --no-fund --loglevel=error)
+fi
