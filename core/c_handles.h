@@ -1,0 +1,28 @@
+// Owners for every C handle the project touches: one screen, one place.
+#pragma once
+
+#include <memory>
+
+struct pg_conn;
+struct pg_result;
+struct cJSON;
+struct jwt;
+
+namespace core {
+
+// Calls Free(p) for a non-null p. Used as the deleter of unique_ptr for C handles.
+template <auto Free>
+struct CDeleter {
+    template <class T>
+    void operator()(T* p) const noexcept {
+        if (p) Free(p);
+    }
+};
+
+}  // namespace core
+
+// The aliases live next to the code that includes the C header (so that this file does not
+// drag libpq or libjwt into every translation unit), but each is declared exactly once:
+//   db/pg.h          PgConnPtr, PgResultPtr
+//   core/json.h      JsonPtr, JsonTextPtr
+//   core/tokens.cpp  JwtPtr, JwtTextPtr (strings libjwt returns, freed with free())

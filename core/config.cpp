@@ -1,0 +1,208 @@
+// The config table: name, type, default, bounds and help for every key, and its validation.
+#include "core/config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+#include "core/fs.h"
+#include "core/tokens.h"
+
+namespace core {
+namespace {
+
+// One row per key. `apply` parses the text into the Config and returns an error message
+// (without the key name) or an empty string.
+struct Row {
+    ConfigKey key;
+    std::function<std::string(Config&)> default_text;
+    std::function<std::string(Config&, const std::string&)> apply;
+    std::function<std::string(const Config&)> show;
+};
+
+std::string parse_int(const std::string& text, long min, long max, int& out) {
+    char* end = nullptr;
+    errno = 0;
+    long v = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || errno == ERANGE || v < min || v > max) {
+        return "must be an integer between " + std::to_string(min) + " and " + std::to_string(max);
+    }
+    out = static_cast<int>(v);
+    return {};
+}
+
+Row int_row(const char* name, const char* help, int Config::*field, int def, long min, long max) {
+    return Row{{name, help, false},
+               [def](Config&) { return std::to_string(def); },
+               [field, min, max](Config& c, const std::string& t) {
+                   return parse_int(t, min, max, c.*field);
+               },
+               [field](const Config& c) { return std::to_string(c.*field); }};
+}
+
+Row string_row(const char* name, const char* help, std::string Config::*field,
+               std::function<std::string(Config&)> def, bool secret = false,
+               std::function<std::string(const std::string&)> check = nullptr) {
+    return Row{{name, help, secret},
+               std::move(def),
+               [field, check](Config& c, const std::string& t) {
+                   if (check) {
+                       std::string err = check(t);
+                       if (!err.empty()) return err;
+                   }
+                   c.*field = t;
+                   return std::string();
+               },
+               [field](const Config& c) { return c.*field; }};
+}
+
+std::string one_of(const std::string& t, std::initializer_list<const char*> allowed) {
+    for (const char* a : allowed)
+        if (t == a) return {};
+    std::string msg = "must be one of";
+    for (const char* a : allowed) msg += std::string(" ") + a;
+    return msg;
+}
+
+int default_workers() {
+    unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 2 : static_cast<int>(n);
+}
+
+// Order matters: later defaults may use earlier values (data.dir first).
+const std::vector<Row>& rows() {
+    static const std::vector<Row> table = {
+        string_row("data.dir", "data directory (audio, secrets, sockets, embedded PostgreSQL)",
+                   &Config::data_dir, [](Config&) { return std::string("./var"); }),
+        string_row(
+            "db.url", "PostgreSQL connection string (libpq keywords or URI)", &Config::db_url,
+            [](Config& c) { return "host=" + c.data_dir + "/pg/run dbname=rostrum"; }, true),
+        int_row("db.connect_timeout_s", "seconds to wait for a PostgreSQL connection",
+                &Config::db_connect_timeout_s, 3, 1, 60),
+        int_row("db.statement_timeout_ms", "server-side limit per SQL statement",
+                &Config::db_statement_timeout_ms, 5000, 100, 600000),
+        string_row("api.socket", "FastCGI unix socket that nginx connects to", &Config::api_socket,
+                   [](Config& c) { return c.data_dir + "/run/api.sock"; }),
+        string_row("api.socket_group", "group given the socket (nginx's workers); empty: keep",
+                   &Config::api_socket_group, [](Config&) { return std::string(); }),
+        int_row("api.workers", "FastCGI worker processes", &Config::api_workers, default_workers(),
+                1, 256),
+        int_row("api.max_requests", "requests a worker serves before it is recycled",
+                &Config::api_max_requests, 10000, 1, 100000000),
+        int_row("api.request_timeout_s", "the master kills a worker stuck longer in one request",
+                &Config::api_request_timeout_s, 120, 1, 86400),
+        int_row("api.max_body_bytes", "largest JSON or form body the API reads",
+                &Config::api_max_body_bytes, 65536, 1024, 16 << 20),
+        string_row(
+            "jwt.secret", "HS256 key for access tokens (>= 32 bytes); prefer the file",
+            &Config::jwt_secret, [](Config&) { return std::string(); }, true),
+        string_row("jwt.secret_file", "file holding the key; generated (0600) when missing",
+                   &Config::jwt_secret_file,
+                   [](Config& c) { return c.data_dir + "/secrets/jwt.key"; }),
+        string_row("jwt.issuer", "the iss claim", &Config::jwt_issuer,
+                   [](Config&) { return std::string("rostrum"); }),
+        string_row("jwt.audience", "the aud claim", &Config::jwt_audience,
+                   [](Config&) { return std::string("rostrum-api"); }),
+        int_row("auth.access_ttl_s", "access token lifetime", &Config::access_ttl_s, 900, 60,
+                86400),
+        int_row("auth.refresh_ttl_s", "refresh token lifetime", &Config::refresh_ttl_s, 30 * 86400,
+                3600, 365 * 86400),
+        Row{{"auth.cookie_secure", "mark auth cookies Secure (true|false)", false},
+            [](Config&) { return std::string("true"); },
+            [](Config& c, const std::string& t) {
+                std::string err = one_of(t, {"true", "false"});
+                if (err.empty()) c.cookie_secure = (t == "true");
+                return err;
+            },
+            [](const Config& c) { return std::string(c.cookie_secure ? "true" : "false"); }},
+        string_row(
+            "log.level", "debug|info|warn|error", &Config::log_level,
+            [](Config&) { return std::string("info"); }, false,
+            [](const std::string& t) {
+                return one_of(t, {"debug", "info", "warn", "error"});
+            }),
+    };
+    return table;
+}
+
+// Reads the secret from its file, or creates one (32 random bytes, base64url, mode 0600).
+void prepare_jwt_secret(Config& c, bool create) {
+    if (!c.jwt_secret.empty()) return;
+    std::string text;
+    if (read_small_file(c.jwt_secret_file, text)) {
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+        c.jwt_secret = text;
+        return;
+    }
+    if (!create) return;
+    make_dirs(parent_dir(c.jwt_secret_file), 0700);
+    std::string secret = random_token() + random_token();  // 512 bits, base64url
+    write_file_atomic(c.jwt_secret_file, secret + "\n", 0600);
+    c.jwt_secret = secret;
+}
+
+}  // namespace
+
+std::string env_name(const char* key) {
+    std::string out = "ROSTRUM_";
+    for (const char* p = key; *p; ++p)
+        out += (*p == '.') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*p)));
+    return out;
+}
+
+const std::vector<ConfigKey>& config_keys() {
+    static const std::vector<ConfigKey> keys = [] {
+        std::vector<ConfigKey> k;
+        for (const Row& r : rows()) k.push_back(r.key);
+        return k;
+    }();
+    return keys;
+}
+
+Config load_config(bool prepare_secret) {
+    Config c{};
+    for (const Row& r : rows()) {
+        std::string text = r.default_text(c);
+        std::string env = env_name(r.key.name);
+        const char* v = std::getenv(env.c_str());
+        // Aliases users know from ARCHITECTURE.md and the README.
+        if (!v && std::string(r.key.name) == "db.url") v = std::getenv("ROSTRUM_DATABASE_URL");
+        if (!v && std::string(r.key.name) == "data.dir") v = std::getenv("ROSTRUM_DATA_DIR");
+        bool from_env = v != nullptr;
+        if (from_env) text = v;
+        std::string err = r.apply(c, text);
+        // Later defaults build paths on data.dir, and libpq wants absolute socket dirs.
+        if (err.empty() && &r == &rows().front()) c.data_dir = absolute_path(c.data_dir);
+        if (!err.empty()) {
+            std::string shown = r.key.secret ? "***" : "\"" + text + "\"";
+            throw ConfigError(std::string(r.key.name) + " " + err + " (got " + shown +
+                              (from_env ? " from " + env : "") + ")");
+        }
+    }
+    c.run_dir = c.data_dir + "/run";
+    prepare_jwt_secret(c, prepare_secret);
+    if (prepare_secret && c.jwt_secret.size() < 32) {
+        throw ConfigError("jwt.secret must be at least 32 bytes (got " +
+                          std::to_string(c.jwt_secret.size()) + "); unset it to generate one");
+    }
+    return c;
+}
+
+std::string describe_config(const Config& c) {
+    std::ostringstream out;
+    for (const Row& r : rows()) {
+        std::string v = r.show(c);
+        if (r.key.secret && !v.empty()) v = "*** (" + std::to_string(v.size()) + " bytes)";
+        out << r.key.name << " = " << v << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace core

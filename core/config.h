@@ -1,0 +1,58 @@
+// The configuration: one table of keys with defaults and bounds, overridable by ROSTRUM_*
+// environment variables, validated once at startup and read-only afterwards.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace core {
+
+struct Config {
+    std::string data_dir;          // data.dir: audio, secrets, sockets, the embedded cluster
+    std::string run_dir;           // derived: <data_dir>/run (sockets, pid files)
+    std::string db_url;            // db.url: libpq connection string or URI
+    int db_connect_timeout_s;      // db.connect_timeout_s
+    int db_statement_timeout_ms;   // db.statement_timeout_ms
+    std::string api_socket;        // api.socket: FastCGI unix socket path
+    std::string api_socket_group;  // api.socket_group: group that may connect (nginx workers)
+    int api_workers;               // api.workers
+    int api_max_requests;          // api.max_requests: recycle a worker after this many
+    int api_request_timeout_s;     // api.request_timeout_s: the master kills a stuck worker
+    int api_max_body_bytes;        // api.max_body_bytes: non-upload request bodies
+    std::string jwt_secret;        // jwt.secret (or read from jwt.secret_file)
+    std::string jwt_secret_file;   // jwt.secret_file: default <data_dir>/secrets/jwt.key
+    std::string jwt_issuer;        // jwt.issuer
+    std::string jwt_audience;      // jwt.audience
+    int access_ttl_s;              // auth.access_ttl_s
+    int refresh_ttl_s;             // auth.refresh_ttl_s
+    bool cookie_secure;            // auth.cookie_secure
+    std::string log_level;         // log.level: debug|info|warn|error
+};
+
+// A bad value: the message names the key and the value ("api.workers must be ...").
+class ConfigError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct ConfigKey {
+    const char* name;  // dotted key, e.g. "api.workers"; env ROSTRUM_API_WORKERS
+    const char* help;
+    bool secret;  // masked by check-config
+};
+
+// The table, for check-config and the README.
+const std::vector<ConfigKey>& config_keys();
+
+// Loads defaults, applies environment overrides, validates. Reads or creates the JWT secret
+// file when `prepare_secret` (the api does; check-config only reads). Throws ConfigError.
+Config load_config(bool prepare_secret);
+
+// "key = value" lines with secrets masked.
+std::string describe_config(const Config& c);
+
+// The environment variable for a dotted key: "api.workers" → "ROSTRUM_API_WORKERS".
+std::string env_name(const char* key);
+
+}  // namespace core
