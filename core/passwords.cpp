@@ -1,0 +1,154 @@
+// Password hashing (libsodium argon2id) and the registration password policy.
+#include "core/passwords.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <iterator>
+#include <stdexcept>
+
+namespace core {
+
+namespace {
+
+// argon2 cost grows with the input only through one BLAKE2b pass, but nothing legitimate is
+// longer than the policy's 256 code points × 4 bytes; refusing more keeps a login request with a
+// megabyte "password" from costing more than a normal one.
+constexpr size_t kMaxPasswordBytes = 1024;
+constexpr unsigned long long kOpsLimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+constexpr size_t kMemLimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+
+constexpr size_t kMinCodePoints = 8;
+constexpr size_t kMaxCodePoints = 256;
+
+constexpr std::string_view kCommonPasswords[] = {
+#include "core/common_passwords.inc"
+};
+
+constexpr bool is_lower_ascii_entry(std::string_view w) {
+    return w.size() >= kMinCodePoints && std::all_of(w.begin(), w.end(), [](char c) {
+               return c >= ' ' && c <= '~' && !(c >= 'A' && c <= 'Z');
+           });
+}
+static_assert(std::all_of(std::begin(kCommonPasswords), std::end(kCommonPasswords),
+                          is_lower_ascii_entry),
+              "common_passwords.inc entries must be lower-case printable ASCII, 8+ chars");
+
+// Sorted at compile time so that lookups are a binary search and the list can stay in order of
+// frequency.
+constexpr auto kSortedCommon = [] {
+    std::array<std::string_view, std::size(kCommonPasswords)> sorted{};
+    std::copy(std::begin(kCommonPasswords), std::end(kCommonPasswords), sorted.begin());
+    std::sort(sorted.begin(), sorted.end());
+    return sorted;
+}();
+
+bool is_common_password(std::string_view password) {
+    std::string lower(password);
+    for (char& c : lower) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return std::binary_search(kSortedCommon.begin(), kSortedCommon.end(), lower);
+}
+
+bool in_range(unsigned char c, unsigned char lo, unsigned char hi) {
+    return c >= lo && c <= hi;
+}
+
+// Length of the UTF-8 sequence starting at s[i], or 0 if it is not valid: no overlongs, no
+// surrogates (U+D800..DFFF), nothing above U+10FFFF (RFC 3629 §4).
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+    const auto at = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const unsigned char c = at(0);
+    if (c < 0x80) return 1;
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (in_range(c, 0xC2, 0xDF)) {
+        n = 2;
+    } else if (in_range(c, 0xE0, 0xEF)) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (in_range(c, 0xF0, 0xF4)) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (s.size() - i < n || !in_range(at(1), lo, hi)) return 0;
+    for (size_t k = 2; k < n; ++k) {
+        if (!in_range(at(k), 0x80, 0xBF)) return 0;
+    }
+    return n;
+}
+
+// Number of code points, or nullopt when the text is not valid UTF-8.
+std::optional<size_t> utf8_code_points(std::string_view s) {
+    size_t count = 0;
+    for (size_t i = 0; i < s.size(); ++count) {
+        const size_t n = utf8_sequence_length(s, i);
+        if (n == 0) return std::nullopt;
+        i += n;
+    }
+    return count;
+}
+
+}  // namespace
+
+void init_crypto() {
+    if (sodium_init() < 0) throw std::runtime_error("sodium_init failed");
+}
+
+// Throws std::invalid_argument for a password over 1024 bytes (the policy never admits one,
+// so this is a caller bug), std::runtime_error when argon2 cannot get its 64 MiB.
+std::string hash_password(std::string_view password) {
+    if (password.size() > kMaxPasswordBytes) {
+        throw std::invalid_argument("password longer than 1024 bytes");
+    }
+    char out[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(out, password.data(), password.size(), kOpsLimit, kMemLimit) != 0) {
+        throw std::runtime_error("crypto_pwhash_str failed (out of memory?)");
+    }
+    return out;
+}
+
+// False, without hashing, for a password over 1024 bytes: no stored hash can match one.
+bool verify_password(const std::string& stored_hash, std::string_view password) {
+    if (password.size() > kMaxPasswordBytes || stored_hash.size() >= crypto_pwhash_STRBYTES) {
+        return false;
+    }
+    return crypto_pwhash_str_verify(stored_hash.c_str(), password.data(), password.size()) == 0;
+}
+
+// A hash that libsodium cannot read (or an argon2i one) also counts as needing a rehash.
+bool password_needs_rehash(const std::string& stored_hash) {
+    if (stored_hash.size() >= crypto_pwhash_STRBYTES) return true;
+    return crypto_pwhash_str_needs_rehash(stored_hash.c_str(), kOpsLimit, kMemLimit) != 0;
+}
+
+void verify_dummy_password(std::string_view password) {
+    // Computed on first use with the current limits, so it always costs what a real verify
+    // costs; immutable afterwards (and thread-safe to initialise).
+    static const std::string dummy_hash = hash_password("rostrum: no account has this password");
+    (void)verify_password(dummy_hash, password);
+}
+
+std::optional<std::string> password_policy_problem(std::string_view password) {
+    if (password.size() > kMaxPasswordBytes) {
+        return "password must be at most " + std::to_string(kMaxCodePoints) + " characters";
+    }
+    const auto length = utf8_code_points(password);
+    if (!length) return "password must be valid UTF-8";
+    if (*length < kMinCodePoints) {
+        return "password must be at least " + std::to_string(kMinCodePoints) + " characters";
+    }
+    if (*length > kMaxCodePoints) {
+        return "password must be at most " + std::to_string(kMaxCodePoints) + " characters";
+    }
+    if (is_common_password(password)) return "password is too common; choose another";
+    return std::nullopt;
+}
+
+}  // namespace core
