@@ -1,0 +1,169 @@
+// The libpq connection: connect, prepare, execute, map failures to DbError.
+#include "db/pg.h"
+
+#include <cstdlib>
+
+namespace db {
+namespace {
+
+std::string field(const PGresult* r, int code) {
+    const char* v = r ? PQresultErrorField(r, code) : nullptr;
+    return v ? v : "";
+}
+
+bool connection_error(const std::string& sqlstate) {
+    // 08*: connection exceptions; 57P01-3: the server is shutting down, crashed or starting.
+    return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+           sqlstate == "57P03";
+}
+
+}  // namespace
+
+DbError::DbError(std::string message, std::string sqlstate_, std::string constraint_,
+                 bool connection_lost_)
+    : std::runtime_error(std::move(message)),
+      sqlstate(std::move(sqlstate_)),
+      constraint(std::move(constraint_)),
+      connection_lost(connection_lost_) {}
+
+std::string Result::str(int row, int col) const {
+    return std::string(PQgetvalue(r_.get(), row, col),
+                       static_cast<size_t>(PQgetlength(r_.get(), row, col)));
+}
+
+std::string_view Result::view(int row, int col) const {
+    return std::string_view(PQgetvalue(r_.get(), row, col),
+                            static_cast<size_t>(PQgetlength(r_.get(), row, col)));
+}
+
+int64_t Result::i64(int row, int col) const {
+    return std::strtoll(PQgetvalue(r_.get(), row, col), nullptr, 10);
+}
+
+double Result::f64(int row, int col) const {
+    return std::strtod(PQgetvalue(r_.get(), row, col), nullptr);
+}
+
+bool Result::boolean(int row, int col) const {
+    return PQgetvalue(r_.get(), row, col)[0] == 't';
+}
+
+int64_t Result::affected() const {
+    return std::strtoll(PQcmdTuples(r_.get()), nullptr, 10);
+}
+
+void Db::ensure_connected() {
+    if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return;
+    conn_.reset();
+    prepared_.clear();
+    tx_depth_ = 0;
+    std::string timeout = std::to_string(s_.connect_timeout_s);
+    // Session settings ride on the startup packet: no extra round trip per connection.
+    std::string options = "-c statement_timeout=" + std::to_string(s_.statement_timeout_ms) +
+                          " -c idle_in_transaction_session_timeout=60000"
+                          " -c lock_timeout=" +
+                          std::to_string(s_.statement_timeout_ms);
+    const char* keys[] = {"dbname", "connect_timeout", "application_name", "options", nullptr};
+    const char* vals[] = {s_.conninfo.c_str(), timeout.c_str(), s_.application_name.c_str(),
+                          options.c_str(), nullptr};
+    PgConnPtr c(PQconnectdbParams(keys, vals, /*expand_dbname=*/1));
+    if (!c || PQstatus(c.get()) != CONNECTION_OK) {
+        std::string msg = c ? PQerrorMessage(c.get()) : "out of memory";
+        while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+        throw DbError("cannot connect to PostgreSQL: " + msg, "08001", "", true);
+    }
+    // Server notices (e.g. "relation already exists, skipping") are not errors; libpq would
+    // print them to stderr by default.
+    PQsetNoticeProcessor(
+        c.get(), [](void*, const char*) {}, nullptr);
+    conn_ = std::move(c);
+}
+
+Result Db::check(PgResultPtr r, const char* what) {
+    ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Result(std::move(r));
+    std::string sqlstate = field(r.get(), PG_DIAG_SQLSTATE);
+    bool lost = PQstatus(conn_.get()) != CONNECTION_OK || connection_error(sqlstate);
+    std::string msg = r ? field(r.get(), PG_DIAG_MESSAGE_PRIMARY) : "";
+    if (msg.empty()) msg = PQerrorMessage(conn_.get());
+    if (lost) {
+        conn_.reset();
+        prepared_.clear();
+        tx_depth_ = 0;
+    }
+    throw DbError(std::string(what) + ": " + msg, sqlstate.empty() && lost ? "08006" : sqlstate,
+                  field(r.get(), PG_DIAG_CONSTRAINT_NAME), lost);
+}
+
+Result Db::exec_once(const Statement& st, const std::vector<Param>& params) {
+    ensure_connected();
+    if (!prepared_.count(st.name)) {
+        check(PgResultPtr(PQprepare(conn_.get(), st.name, st.sql, 0, nullptr)), st.name);
+        prepared_.insert(st.name);
+    }
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
+    return check(PgResultPtr(PQexecPrepared(conn_.get(), st.name, static_cast<int>(values.size()),
+                                            values.data(), nullptr, nullptr, 0)),
+                 st.name);
+}
+
+Result Db::exec(const Statement& st, const std::vector<Param>& params) {
+    bool retryable = tx_depth_ == 0;
+    try {
+        return exec_once(st, params);
+    } catch (const DbError& e) {
+        // A restarted server kills our session; one fresh attempt makes the restart invisible
+        // to the client. Inside a transaction the earlier statements are gone, so no retry.
+        if (!e.connection_lost || !retryable) throw;
+    }
+    return exec_once(st, params);
+}
+
+Result Db::exec_script(const std::string& sql) {
+    ensure_connected();
+    return check(PgResultPtr(PQexec(conn_.get(), sql.c_str())), "script");
+}
+
+bool Db::ping() {
+    static constexpr Statement kPing{"ping", "SELECT 1"};
+    try {
+        exec(kPing);
+        return true;
+    } catch (const DbError&) {
+        return false;
+    }
+}
+
+void Db::disconnect() {
+    conn_.reset();
+    prepared_.clear();
+    tx_depth_ = 0;
+}
+
+Tx::Tx(Db& db) : db_(db) {
+    static constexpr Statement kBegin{"tx_begin", "BEGIN"};
+    db_.exec(kBegin);  // may reconnect: nothing to lose before BEGIN
+    ++db_.tx_depth_;
+}
+
+void Tx::commit() {
+    static constexpr Statement kCommit{"tx_commit", "COMMIT"};
+    done_ = true;
+    // tx_depth_ stays set while COMMIT runs: a COMMIT lost with the connection must fail (the
+    // outcome is unknown), never be retried on a fresh session.
+    db_.exec(kCommit);
+    db_.tx_depth_ = 0;
+}
+
+Tx::~Tx() {
+    if (done_) return;
+    db_.tx_depth_ = 0;
+    try {
+        if (db_.conn_) PgResultPtr(PQexec(db_.conn_.get(), "ROLLBACK"));
+    } catch (...) {
+    }
+}
+
+}  // namespace db

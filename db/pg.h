@@ -1,0 +1,110 @@
+// Db: the one libpq connection of a process, with lazy connect, reconnect after PostgreSQL
+// restarts, statements prepared by name on first use, and DbError carrying the SQLSTATE.
+// Only db/ includes <libpq-fe.h>.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/c_handles.h"
+
+namespace db {
+
+using PgConnPtr = std::unique_ptr<PGconn, core::CDeleter<PQfinish>>;
+using PgResultPtr = std::unique_ptr<PGresult, core::CDeleter<PQclear>>;
+
+// A failed statement. connection_lost is set when the server went away (restart, crash).
+class DbError : public std::runtime_error {
+  public:
+    DbError(std::string message, std::string sqlstate, std::string constraint,
+            bool connection_lost);
+    std::string sqlstate;    // PG_DIAG_SQLSTATE, e.g. "23505"
+    std::string constraint;  // PG_DIAG_CONSTRAINT_NAME, e.g. "users_email_key"
+    bool connection_lost;
+};
+
+// A named SQL statement; the name is the prepared statement's name (unique per process).
+struct Statement {
+    const char* name;
+    const char* sql;
+};
+
+// A parameter value in text format; nullopt is SQL NULL.
+using Param = std::optional<std::string>;
+
+class Result {
+  public:
+    explicit Result(PgResultPtr r) : r_(std::move(r)) {}
+    int rows() const { return PQntuples(r_.get()); }
+    bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col); }
+    std::string str(int row, int col) const;
+    std::string_view view(int row, int col) const;
+    int64_t i64(int row, int col) const;
+    double f64(int row, int col) const;
+    bool boolean(int row, int col) const;  // 't' / 'f'
+    // Rows changed by an UPDATE/DELETE/INSERT.
+    int64_t affected() const;
+
+  private:
+    PgResultPtr r_;
+};
+
+struct DbSettings {
+    std::string conninfo;          // keywords or URI
+    std::string application_name;  // shows in pg_stat_activity (api-<pid>, worker-<pid>)
+    int connect_timeout_s = 3;
+    int statement_timeout_ms = 5000;
+};
+
+class Db {
+  public:
+    explicit Db(DbSettings s) : s_(std::move(s)) {}
+    Db(const Db&) = delete;
+    Db& operator=(const Db&) = delete;
+
+    // Runs a prepared statement. Outside a transaction, a statement that fails because the
+    // connection was lost is retried once on a fresh connection (the server restarted).
+    Result exec(const Statement& st, const std::vector<Param>& params = {});
+    // Runs SQL without parameters (BEGIN, COMMIT, migration files). Never user input.
+    Result exec_script(const std::string& sql);
+    // True if a trivial query succeeds (reconnecting if needed).
+    bool ping();
+    bool in_transaction() const { return tx_depth_ > 0; }
+    void disconnect();
+
+  private:
+    friend class Tx;
+    void ensure_connected();
+    Result check(PgResultPtr r, const char* what);
+    Result exec_once(const Statement& st, const std::vector<Param>& params);
+
+    DbSettings s_;
+    PgConnPtr conn_;
+    std::set<std::string> prepared_;
+    int tx_depth_ = 0;
+};
+
+// BEGIN in the constructor, COMMIT in commit(), ROLLBACK in the destructor unless committed.
+// The destructor never throws.
+class Tx {
+  public:
+    explicit Tx(Db& db);
+    ~Tx();
+    Tx(const Tx&) = delete;
+    Tx& operator=(const Tx&) = delete;
+    void commit();
+
+  private:
+    Db& db_;
+    bool done_ = false;
+};
+
+}  // namespace db

@@ -1,0 +1,125 @@
+// Queries on users; SQL text at the top, one function per statement.
+#include "db/users.h"
+
+namespace db {
+namespace {
+
+#define USER_COLUMNS                                                                         \
+    "id, email, name, role, is_active, token_version, password_hash, api_time(created_at), " \
+    "api_time(updated_at), (extract(epoch from created_at) * 1000000)::bigint"
+
+constexpr Statement kFindUserAuth{"find_user_auth", R"sql(
+    SELECT id, email, name, role, is_active, token_version, '', api_time(created_at),
+           api_time(updated_at), 0 FROM users WHERE id = $1)sql"};
+constexpr Statement kFindUser{"find_user", "SELECT " USER_COLUMNS " FROM users WHERE id = $1"};
+constexpr Statement kFindUserByEmail{"find_user_by_email",
+                                     "SELECT " USER_COLUMNS " FROM users WHERE email = $1"};
+constexpr Statement kLockRegistration{"lock_registration",
+                                      "SELECT pg_advisory_xact_lock(x'726567'::bigint)"};
+constexpr Statement kInsertUser{"insert_user", R"sql(
+    INSERT INTO users (email, name, password_hash, role)
+    VALUES ($1, $2, $3, coalesce($4, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member'
+                                          ELSE 'admin' END))
+    RETURNING )sql" USER_COLUMNS};
+constexpr Statement kListUsers{"list_users", "SELECT " USER_COLUMNS R"sql( FROM users
+    WHERE $2::bigint IS NULL
+       OR ((extract(epoch from created_at) * 1000000)::bigint, id) < ($2::bigint, $3::uuid)
+    ORDER BY created_at DESC, id DESC LIMIT $1)sql"};
+constexpr Statement kUpdateUser{"update_user", R"sql(
+    UPDATE users SET
+        name = coalesce($2, name),
+        role = coalesce($3, role),
+        is_active = coalesce($4::boolean, is_active),
+        password_hash = coalesce($5, password_hash),
+        token_version = token_version + CASE
+            WHEN ($3 IS NOT NULL AND $3 <> role) OR ($4::boolean IS NOT NULL AND $4::boolean <> is_active)
+              OR $5 IS NOT NULL THEN 1 ELSE 0 END,
+        updated_at = now()
+    WHERE id = $1
+    RETURNING )sql" USER_COLUMNS};
+constexpr Statement kSetPasswordHash{"set_password_hash",
+                                     "UPDATE users SET password_hash = $2 WHERE id = $1"};
+constexpr Statement kDeleteUser{"delete_user", "DELETE FROM users WHERE id = $1"};
+
+User user_from(const Result& r, int row) {
+    User u;
+    u.id = r.str(row, 0);
+    u.email = r.str(row, 1);
+    u.name = r.str(row, 2);
+    u.role = r.str(row, 3);
+    u.is_active = r.boolean(row, 4);
+    u.token_version = r.i64(row, 5);
+    u.password_hash = r.str(row, 6);
+    u.created_at = r.str(row, 7);
+    u.updated_at = r.str(row, 8);
+    u.cursor_key = r.str(row, 9);
+    return u;
+}
+
+std::optional<User> maybe_user(const Result& r) {
+    if (r.rows() == 0) return std::nullopt;
+    return user_from(r, 0);
+}
+
+Param flag(const std::optional<bool>& b) {
+    if (!b) return std::nullopt;
+    return std::string(*b ? "true" : "false");
+}
+
+}  // namespace
+
+std::optional<User> find_user_auth(Db& db, const std::string& id) {
+    return maybe_user(db.exec(kFindUserAuth, {id}));
+}
+
+std::optional<User> find_user(Db& db, const std::string& id) {
+    return maybe_user(db.exec(kFindUser, {id}));
+}
+
+std::optional<User> find_user_by_email(Db& db, const std::string& email) {
+    return maybe_user(db.exec(kFindUserByEmail, {email}));
+}
+
+User insert_user(Db& db, const std::string& email, const std::string& name,
+                 const std::string& password_hash, const std::string& role) {
+    Tx tx(db);
+    db.exec(kLockRegistration);
+    Param r = role.empty() ? Param() : Param(role);
+    User u = user_from(db.exec(kInsertUser, {email, name, password_hash, r}), 0);
+    tx.commit();
+    return u;
+}
+
+std::vector<User> list_users(Db& db, int limit, const std::optional<std::string>& before_key,
+                             const std::optional<std::string>& before_id) {
+    Result r = db.exec(kListUsers, {std::to_string(limit), before_key, before_id});
+    std::vector<User> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(user_from(r, i));
+    return out;
+}
+
+std::optional<User> update_user(Db& db, const std::string& id, const UserChanges& c) {
+    return maybe_user(
+        db.exec(kUpdateUser, {id, c.name, c.role, flag(c.is_active), c.password_hash}));
+}
+
+void set_password_hash(Db& db, const std::string& id, const std::string& hash) {
+    db.exec(kSetPasswordHash, {id, hash});
+}
+
+bool delete_user(Db& db, const std::string& id) {
+    return db.exec(kDeleteUser, {id}).affected() > 0;
+}
+
+}  // namespace db
+
+namespace db {
+
+constexpr Statement kCountOtherAdmins{"count_other_active_admins", R"sql(
+    SELECT count(*) FROM users WHERE role = 'admin' AND is_active AND id <> $1)sql"};
+
+int64_t count_other_active_admins(Db& db, const std::string& except_id) {
+    return db.exec(kCountOtherAdmins, {except_id}).i64(0, 0);
+}
+
+}  // namespace db
