@@ -1,0 +1,68 @@
+// Dispatch and the single catch site.
+#include "fcgi/dispatch.h"
+
+#include "core/log.h"
+#include "core/problem.h"
+#include "db/pg.h"
+#include "db/sqlstate.h"
+#include "fcgi/authenticate.h"
+
+namespace fcgi {
+namespace {
+
+void check_body_kind(const Request& req, unsigned flags) {
+    std::string media = req.media_type();
+    if (flags & kFormBody) {
+        if (media != "application/x-www-form-urlencoded")
+            throw core::ApiError::unsupported_media(
+                "this route takes application/x-www-form-urlencoded");
+        return;
+    }
+    bool optional = flags & kOptionalJsonBody;
+    if (!(flags & (kJsonBody | kOptionalJsonBody))) return;
+    if (optional && req.body.empty()) return;
+    if (media != "application/json")
+        throw core::ApiError::unsupported_media("this route takes application/json");
+    if (req.body.empty())
+        throw core::ApiError::bad_request("empty body; a JSON object is required");
+}
+
+Response run(Request& req, Ctx& ctx, const Route& route) {
+    req.query = parse_query(req.query_string);
+    if (route.flags & kAuth) authenticate(req, ctx);
+    if ((route.flags & kAdmin) == kAdmin && !req.user().is_admin())
+        throw core::ApiError::forbidden("admin role required");
+    check_body_kind(req, route.flags);
+    return route.handler(req, ctx);
+}
+
+}  // namespace
+
+Outcome dispatch(Request& req, Ctx& ctx, const Router& router, WorkerSlot* slot) {
+    Outcome out;
+    try {
+        const Route& route = router.match(req);
+        out.route_index = router.index_of(route);
+        if (slot) slot->route.store(out.route_index);
+        out.response = run(req, ctx, route);
+    } catch (const core::ApiError& e) {
+        out.response = Response::problem(e, req.request_id);
+    } catch (const db::DbError& e) {
+        core::ApiError mapped = db::map_db_error(e);
+        core::LogContext lc{req.request_id, {}, req.route_name};
+        core::log_line(mapped.status >= 500 ? core::LogLevel::error : core::LogLevel::info, lc,
+                       std::string("database: ") + e.what() + " sqlstate=" + e.sqlstate);
+        out.response = Response::problem(mapped, req.request_id);
+    } catch (const std::exception& e) {
+        // A bug: answer 500 with the request id, log once, and let the worker exit so that
+        // whatever state the bug left behind dies with it (the master starts a fresh one).
+        core::LogContext lc{req.request_id, {}, req.route_name};
+        core::log_line(core::LogLevel::error, lc, std::string("internal error: ") + e.what());
+        core::ApiError err(500, core::status_text(500), "internal error; quote the request id");
+        out.response = Response::problem(err, req.request_id);
+        out.fatal = true;
+    }
+    return out;
+}
+
+}  // namespace fcgi

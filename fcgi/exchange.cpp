@@ -1,0 +1,132 @@
+// FastCGI and CGI exchanges.
+#include "fcgi/exchange.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/problem.h"
+
+extern char** environ;
+
+namespace fcgi {
+
+FcgiExchange::FcgiExchange(int listen_fd) {
+    FCGX_InitRequest(&req_, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+}
+
+FcgiExchange::~FcgiExchange() {
+    FCGX_Free(&req_, 1);
+}
+
+bool FcgiExchange::accept() {
+    return FCGX_Accept_r(&req_) >= 0;
+}
+
+void FcgiExchange::finish() {
+    FCGX_Finish_r(&req_);
+}
+
+const char* FcgiExchange::param(const char* name) const {
+    return FCGX_GetParam(name, req_.envp);
+}
+
+long FcgiExchange::read(char* buf, size_t n) {
+    return FCGX_GetStr(buf, static_cast<int>(n), req_.in);
+}
+
+void FcgiExchange::write(std::string_view data) {
+    FCGX_PutStr(data.data(), static_cast<int>(data.size()), req_.out);
+}
+
+const char* CgiExchange::param(const char* name) const {
+    return std::getenv(name);
+}
+
+char** CgiExchange::envp() const {
+    return environ;
+}
+
+long CgiExchange::read(char* buf, size_t n) {
+    for (;;) {
+        ssize_t r = ::read(STDIN_FILENO, buf, n);
+        if (r < 0 && errno == EINTR) continue;
+        return r;
+    }
+}
+
+void CgiExchange::write(std::string_view data) {
+    while (!data.empty()) {
+        ssize_t w = ::write(STDOUT_FILENO, data.data(), data.size());
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        data.remove_prefix(static_cast<size_t>(w));
+    }
+}
+
+namespace {
+
+std::string param_or_empty(const Exchange& ex, const char* name) {
+    const char* v = ex.param(name);
+    return v ? v : "";
+}
+
+// HTTP_X_CSRF_TOKEN → x-csrf-token
+std::string header_name(std::string_view cgi_name) {
+    std::string out;
+    for (char c : cgi_name.substr(5))
+        out += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+void read_headers(const Exchange& ex, Request& req) {
+    for (char** e = ex.envp(); e && *e; ++e) {
+        std::string_view kv(*e);
+        if (kv.rfind("HTTP_", 0) != 0) continue;
+        size_t eq = kv.find('=');
+        if (eq == std::string_view::npos) continue;
+        req.headers.emplace_back(header_name(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+    }
+}
+
+}  // namespace
+
+void read_body(Exchange& ex, Request& req, size_t max_body) {
+    const char* cl = ex.param("CONTENT_LENGTH");
+    if (!cl || !*cl) return;
+    auto n = parse_decimal(cl);
+    if (!n) throw core::ApiError::bad_request("malformed Content-Length");
+    if (static_cast<size_t>(*n) > max_body)
+        throw core::ApiError::too_large("body larger than " + std::to_string(max_body) + " bytes");
+    req.body.resize(static_cast<size_t>(*n));
+    size_t got = 0;
+    while (got < req.body.size()) {
+        long r = ex.read(req.body.data() + got, req.body.size() - got);
+        if (r <= 0) throw core::ApiError::bad_request("body shorter than its Content-Length");
+        got += static_cast<size_t>(r);
+    }
+}
+
+Request read_request(const Exchange& ex) {
+    Request req;
+    req.method = param_or_empty(ex, "REQUEST_METHOD");
+    req.path = param_or_empty(ex, "DOCUMENT_URI");
+    if (req.path.empty()) {  // plain CGI servers: SCRIPT_NAME + PATH_INFO
+        req.path = param_or_empty(ex, "SCRIPT_NAME") + param_or_empty(ex, "PATH_INFO");
+    }
+    req.query_string = param_or_empty(ex, "QUERY_STRING");
+    req.content_type = param_or_empty(ex, "CONTENT_TYPE");
+    req.request_id = param_or_empty(ex, "REQUEST_ID");
+    req.remote_addr = param_or_empty(ex, "REMOTE_ADDR");
+    read_headers(ex, req);
+    return req;
+}
+
+void write_response(Exchange& ex, const Response& res, bool head_only) {
+    ex.write(res.head());
+    if (!head_only && !res.body.empty()) ex.write(res.body);
+}
+
+}  // namespace fcgi

@@ -1,0 +1,62 @@
+// One request/response exchange with the web server, over FastCGI or CGI: reading the
+// parameters and body into a Request, and writing a Response back.
+#pragma once
+
+#include <fcgiapp.h>
+
+#include <string>
+#include <string_view>
+
+#include "fcgi/request.h"
+#include "fcgi/response.h"
+
+namespace fcgi {
+
+class Exchange {
+  public:
+    virtual ~Exchange() = default;
+    virtual const char* param(const char* name) const = 0;
+    virtual char** envp() const = 0;             // NAME=value strings, null-terminated
+    virtual long read(char* buf, size_t n) = 0;  // 0 at end of input, < 0 on error
+    virtual void write(std::string_view data) = 0;
+};
+
+// FastCGI: owns an FCGX_Request bound to the listening socket (cgimap's fcgi_request).
+class FcgiExchange : public Exchange {
+  public:
+    explicit FcgiExchange(int listen_fd);
+    ~FcgiExchange() override;
+    FcgiExchange(const FcgiExchange&) = delete;
+    FcgiExchange& operator=(const FcgiExchange&) = delete;
+
+    // Waits for the next request; false when interrupted by a signal or on error.
+    bool accept();
+    void finish();
+
+    const char* param(const char* name) const override;
+    char** envp() const override { return req_.envp; }
+    long read(char* buf, size_t n) override;
+    void write(std::string_view data) override;
+
+  private:
+    mutable FCGX_Request req_;
+};
+
+// CGI: the process environment, stdin and stdout.
+class CgiExchange : public Exchange {
+  public:
+    const char* param(const char* name) const override;
+    char** envp() const override;
+    long read(char* buf, size_t n) override;
+    void write(std::string_view data) override;
+};
+
+// Builds the Request from the CGI parameters and headers (HTTP_* → lower-case names).
+Request read_request(const Exchange& ex);
+// Reads the body, up to max_body bytes. Throws ApiError 400 for a malformed CONTENT_LENGTH
+// or a body shorter than declared, 413 for a body over max_body.
+void read_body(Exchange& ex, Request& req, size_t max_body);
+// Writes the head and (unless HEAD) the body.
+void write_response(Exchange& ex, const Response& res, bool head_only);
+
+}  // namespace fcgi

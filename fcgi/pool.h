@@ -1,0 +1,17 @@
+// `rostrum api`: the prefork FastCGI pool. The master opens the socket, forks N workers,
+// restarts the dead (with a crash-loop brake), recycles after max_requests, kills workers
+// stuck past the request deadline, reloads on SIGHUP and drains on SIGTERM. It writes a diary
+// of every child's birth and death.
+#pragma once
+
+#include "core/config.h"
+
+namespace fcgi {
+
+// Runs the master until SIGTERM/SIGINT; returns the process exit code.
+int run_pool(const core::Config& cfg);
+
+// CGI mode: answers the one request described by the environment and stdin, then returns.
+int run_cgi(const core::Config& cfg);
+
+}  // namespace fcgi
