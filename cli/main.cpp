@@ -1,0 +1,62 @@
+// `rostrum <command>`: the one binary. api | migrate | check-config | user ... ; started by a
+// CGI server (GATEWAY_INTERFACE set) it answers one request.
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "cli/commands.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "fcgi/pool.h"
+
+namespace {
+
+void usage() {
+    std::cerr << "usage: rostrum <command>\n"
+                 "  api            run the FastCGI pool (nginx connects to api.socket)\n"
+                 "  migrate        apply database migrations\n"
+                 "  check-config   print the effective configuration (secrets masked)\n"
+                 "  user create-admin EMAIL NAME   (password from ROSTRUM_PASSWORD or stdin)\n"
+                 "  user promote EMAIL | demote EMAIL | deactivate EMAIL | activate EMAIL\n"
+                 "Configuration comes from ROSTRUM_* environment variables; see check-config.\n";
+}
+
+bool started_by_cgi_server() {
+    const char* gi = std::getenv("GATEWAY_INTERFACE");
+    return gi && std::strncmp(gi, "CGI/", 4) == 0;
+}
+
+int run(int argc, char** argv) {
+    std::string cmd = argc > 1 ? argv[1] : "";
+    if (cmd.empty() && started_by_cgi_server()) cmd = "cgi";
+    if (cmd == "api" && started_by_cgi_server()) cmd = "cgi";
+    if (cmd.empty() || cmd == "-h" || cmd == "--help" || cmd == "help") {
+        usage();
+        return cmd.empty() ? 2 : 0;
+    }
+    bool needs_secret = cmd == "api" || cmd == "cgi";
+    core::Config cfg = core::load_config(needs_secret);
+    core::log_setup(cmd == "cgi" ? "cgi" : cmd, core::parse_log_level(cfg.log_level));
+    if (cmd == "api") return fcgi::run_pool(cfg);
+    if (cmd == "cgi") return fcgi::run_cgi(cfg);
+    if (cmd == "migrate") return cli::migrate_command(cfg);
+    if (cmd == "check-config") return cli::check_config_command(cfg);
+    if (cmd == "user") return cli::user_command(cfg, argc - 2, argv + 2);
+    usage();
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const core::ConfigError& e) {
+        std::cerr << "rostrum: configuration: " << e.what() << "\n";
+        return 78;  // EX_CONFIG
+    } catch (const std::exception& e) {
+        std::cerr << "rostrum: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,185 @@
+// Auth: register, login (JSON and OAuth2 form), refresh rotation, logout, and the caller's
+// own account.
+#include <algorithm>
+
+#include "core/config.h"
+#include "core/passwords.h"
+#include "core/problem.h"
+#include "core/tokens.h"
+#include "db/refresh_tokens.h"
+#include "db/users.h"
+#include "fcgi/authenticate.h"
+#include "handlers/common.h"
+#include "handlers/routes.h"
+
+namespace handlers {
+namespace {
+
+// Login passwords are capped in bytes before argon2 runs (a 1 MiB password must not cost
+// 1 MiB of hashing): 400, whatever the encoding. Registration's policy (256 code points) is
+// stricter anyway. kAnyLength lets the reader accept the string so the byte rule decides.
+constexpr size_t kMaxLoginPasswordBytes = 1024;
+constexpr size_t kAnyLength = 1 << 20;
+constexpr size_t kMaxEmailBytes = 320;
+
+// The same 401 for an unknown email, a wrong password and a deactivated account.
+core::ApiError bad_credentials() {
+    return core::ApiError::unauthorized("incorrect email or password");
+}
+
+Response login_with(Ctx& ctx, const std::string& email_in, const std::string& password,
+                    bool cookies) {
+    if (password.size() > kMaxLoginPasswordBytes)
+        throw core::ApiError::bad_request("password is too long", "password");
+    std::string email;
+    for (char c : email_in) email += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto user = db::find_user_by_email(ctx.db, email);
+    if (!user) {
+        core::verify_dummy_password(password);  // equal work: no timing oracle for emails
+        throw bad_credentials();
+    }
+    if (!core::verify_password(user->password_hash, password) || !user->is_active)
+        throw bad_credentials();
+    if (core::password_needs_rehash(user->password_hash))
+        db::set_password_hash(ctx.db, user->id, core::hash_password(password));
+    return login_response(ctx, *user, cookies);
+}
+
+// The refresh token from the body, or from the HttpOnly cookie (then CSRF-checked).
+std::optional<std::string> refresh_token_from(const Request& req) {
+    if (!req.body.empty()) {
+        core::JsonPtr body = json_body(req);
+        core::ObjectReader r(body.get());
+        // Any string up to a token's size is merely a wrong token (401), never a 422.
+        std::string token = r.required_string("refresh_token", 1, 4096);
+        r.finish();
+        return token;
+    }
+    auto cookies = req.header("cookie");
+    auto token = cookies ? fcgi::cookie_value(*cookies, fcgi::kRefreshCookie) : std::nullopt;
+    if (token) fcgi::require_csrf(req);
+    return token;
+}
+
+}  // namespace
+
+Response auth_register(Request& req, Ctx& ctx) {
+    allow_params(req, {});
+    core::JsonPtr body = json_body(req);
+    core::ObjectReader r(body.get());
+    std::string email = normalise_email_or_throw(r.required_string("email", 1, kMaxEmailBytes));
+    std::string password = r.required_string("password", 1, 1024);
+    std::string name = r.required_string("name", 1, 100);
+    r.finish();
+    check_password_policy_or_throw(password, "password");
+    db::User u = db::insert_user(ctx.db, email, name, core::hash_password(password), "");
+    return Response::json(201, user_json(u)).header("Location", "/api/v1/users/" + u.id);
+}
+
+Response auth_login(Request& req, Ctx& ctx) {
+    allow_params(req, {"set_cookie"});
+    bool cookies = wants_cookies(req);
+    core::JsonPtr body = json_body(req);
+    core::ObjectReader r(body.get());
+    std::string email = r.required_string("email", 1, kMaxEmailBytes);
+    std::string password = r.required_string("password", 1, kAnyLength);
+    r.finish();
+    return login_with(ctx, email, password, cookies);
+}
+
+// OAuth2 password grant as Swagger UI's Authorize button sends it.
+Response auth_token(Request& req, Ctx& ctx) {
+    allow_params(req, {"set_cookie"});
+    bool cookies = wants_cookies(req);
+    fcgi::Params form = fcgi::parse_form(req.body);
+    static const std::string_view kKnown[] = {"grant_type", "username",  "password",
+                                              "scope",      "client_id", "client_secret"};
+    for (const auto& item : form.items()) {
+        if (std::find(std::begin(kKnown), std::end(kKnown), item.first) == std::end(kKnown))
+            throw core::ApiError::bad_request("unknown form field '" + item.first + "'",
+                                              item.first);
+    }
+    auto grant = form.get("grant_type");
+    if (grant && *grant != "password")
+        throw core::ApiError::bad_request("only grant_type=password is supported", "grant_type");
+    auto username = form.get("username");
+    auto password = form.get("password");
+    if (!username || username->empty() || username->size() > kMaxEmailBytes)
+        throw core::ApiError::bad_request("username is required", "username");
+    if (!password || password->empty())
+        throw core::ApiError::bad_request("password is required", "password");
+    return login_with(ctx, std::string(*username), std::string(*password), cookies);
+}
+
+Response auth_refresh(Request& req, Ctx& ctx) {
+    allow_params(req, {"set_cookie"});
+    bool cookies = wants_cookies(req);
+    auto token = refresh_token_from(req);
+    if (!token) throw core::ApiError::unauthorized("missing refresh token");
+    std::string next = core::new_refresh_token();
+    db::Rotation rot;
+    switch (db::rotate_refresh_token(ctx.db, core::token_hash(*token), core::token_hash(next),
+                                     ctx.cfg.refresh_ttl_s, rot)) {
+        case db::RotateOutcome::rotated:
+            break;
+        case db::RotateOutcome::reused:
+            throw core::ApiError::unauthorized(
+                "refresh token already used; every token of this login is revoked");
+        case db::RotateOutcome::invalid:
+            throw core::ApiError::unauthorized("invalid or expired refresh token");
+    }
+    auto user = db::find_user_auth(ctx.db, rot.user_id);
+    if (!user || !user->is_active) throw core::ApiError::unauthorized("account unavailable");
+    return token_pair_response(ctx, user->id, user->token_version, next, cookies);
+}
+
+Response auth_logout(Request& req, Ctx& ctx) {
+    allow_params(req, {});
+    auto token = refresh_token_from(req);
+    if (token) db::revoke_family_of(ctx.db, core::token_hash(*token));
+    Response res = Response::no_content();
+    clear_auth_cookies(res, ctx);
+    return res;
+}
+
+// The caller's row was read by the auth check: no second query.
+Response auth_me_get(Request& req, Ctx&) {
+    allow_params(req, {});
+    const fcgi::Caller& c = req.user();
+    db::User u{c.id, c.email,      c.name,       c.role, true, c.token_version,
+               {},   c.created_at, c.updated_at, {}};
+    return Response::json(200, user_json(u)).header("Cache-Control", "no-store");
+}
+
+// {name?, current_password?, new_password?}: a new password needs the current one, and
+// revokes every token of the user (token_version bump + refresh tokens).
+Response auth_me_update(Request& req, Ctx& ctx) {
+    allow_params(req, {});
+    core::JsonPtr body = json_body(req);
+    core::ObjectReader r(body.get());
+    db::UserChanges changes;
+    changes.name = r.optional_string("name", 1, 100);
+    auto current = r.optional_string("current_password", 1, kAnyLength);
+    auto next = r.optional_string("new_password", 1, 1024);
+    r.finish();
+    if (next) {
+        if (!current)
+            throw core::ApiError::unprocessable("current_password",
+                                                "is required to set a new password");
+        check_password_policy_or_throw(*next, "new_password");
+        if (current->size() > kMaxLoginPasswordBytes)
+            throw core::ApiError::bad_request("current_password is too long", "current_password");
+        auto me = db::find_user(ctx.db, req.user().id);
+        if (!me || !core::verify_password(me->password_hash, *current))
+            throw core::ApiError::unprocessable("current_password", "is not correct");
+        changes.password_hash = core::hash_password(*next);
+    }
+    db::Tx tx(ctx.db);
+    auto u = db::update_user(ctx.db, req.user().id, changes);
+    if (!u) throw core::ApiError::unauthorized("account unavailable");
+    if (next) db::revoke_all_for_user(ctx.db, u->id);
+    tx.commit();
+    return Response::json(200, user_json(*u));
+}
+
+}  // namespace handlers

@@ -1,0 +1,161 @@
+// Shared handler pieces.
+#include "handlers/common.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "core/config.h"
+#include "core/passwords.h"
+#include "core/problem.h"
+#include "core/tokens.h"
+#include "db/refresh_tokens.h"
+#include "fcgi/authenticate.h"
+
+namespace handlers {
+
+core::JsonPtr json_body(const fcgi::Request& req) {
+    return core::parse_json_strict(req.body);
+}
+
+void allow_params(const fcgi::Request& req, std::initializer_list<std::string_view> names) {
+    for (const auto& [name, value] : req.query.items()) {
+        if (std::find(names.begin(), names.end(), name) == names.end())
+            throw core::ApiError::bad_request("unknown query parameter '" + name + "'", name);
+    }
+}
+
+std::string encode_cursor(const std::string& key, const std::string& id) {
+    std::string raw = key + "." + id;
+    std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                    '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                      raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
+
+std::pair<std::string, std::string> decode_cursor_or_throw(std::string_view cursor) {
+    auto bad = [] { return core::ApiError::bad_request("malformed cursor", "cursor"); };
+    if (cursor.empty() || cursor.size() > 128) throw bad();
+    std::string raw(cursor.size(), '\0');
+    size_t len = 0;
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), cursor.data(),
+                          cursor.size(), nullptr, &len, nullptr,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+        throw bad();
+    raw.resize(len);
+    size_t dot = raw.find('.');
+    if (dot == std::string::npos || dot == 0 || dot > 20) throw bad();
+    std::string key = raw.substr(0, dot), id = raw.substr(dot + 1);
+    if (key.find_first_not_of("-0123456789") != std::string::npos) throw bad();
+    if (!fcgi::normalise_uuid(id)) throw bad();
+    return {key, id};
+}
+
+void write_user(core::JsonWriter& w, const db::User& u) {
+    w.begin_object()
+        .field("id", u.id)
+        .field("email", u.email)
+        .field("name", u.name)
+        .field("role", u.role)
+        .field("is_active", u.is_active)
+        .field("created_at", u.created_at)
+        .field("updated_at", u.updated_at)
+        .end_object();
+}
+
+std::string user_json(const db::User& u) {
+    core::JsonWriter w;
+    write_user(w, u);
+    return w.take();
+}
+
+std::string normalise_email_or_throw(std::string_view email) {
+    auto bad = [](const char* why) { return core::ApiError::unprocessable("email", why); };
+    if (email.size() < 3 || email.size() > 254) throw bad("must be 3–254 characters");
+    std::string out;
+    for (char c : email) {
+        auto u = static_cast<unsigned char>(c);
+        if (u >= 0x80) throw bad("must be plain ASCII (internationalised addresses are refused)");
+        if (u <= 0x20 || u == 0x7f) throw bad("must not contain spaces or control characters");
+        out += static_cast<char>(std::tolower(u));
+    }
+    size_t at = out.find('@');
+    if (at == std::string::npos || at == 0 || out.find('@', at + 1) != std::string::npos)
+        throw bad("must be one local part, '@', and a domain");
+    std::string_view domain = std::string_view(out).substr(at + 1);
+    if (domain.size() < 3 || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+        domain.back() == '.' || domain.find("..") != std::string_view::npos)
+        throw bad("domain must be a dotted name");
+    return out;
+}
+
+void check_password_policy_or_throw(std::string_view password, const char* field) {
+    if (auto problem = core::password_policy_problem(password))
+        throw core::ApiError::unprocessable(field, *problem);
+}
+
+namespace {
+
+std::string cookie(const char* name, const std::string& value, const char* path, int max_age,
+                   bool http_only, bool secure) {
+    std::string c = std::string(name) + "=" + value + "; Path=" + path +
+                    "; Max-Age=" + std::to_string(max_age) + "; SameSite=Strict";
+    if (http_only) c += "; HttpOnly";
+    if (secure) c += "; Secure";
+    return c;
+}
+
+}  // namespace
+
+fcgi::Response token_pair_response(fcgi::Ctx& ctx, const std::string& user_id,
+                                   int64_t token_version, const std::string& refresh,
+                                   bool cookies) {
+    std::string access =
+        core::issue_access_token(ctx.tokens, user_id, token_version, std::time(nullptr));
+    core::JsonWriter w;
+    w.begin_object()
+        .field("access_token", access)
+        .field("refresh_token", refresh)
+        .field("token_type", "bearer")
+        .field("expires_in", static_cast<int64_t>(ctx.cfg.access_ttl_s))
+        .end_object();
+    fcgi::Response res = fcgi::Response::json(200, w.take());
+    res.header("Cache-Control", "no-store");
+    if (cookies) {
+        bool secure = ctx.cfg.cookie_secure;
+        res.header("Set-Cookie",
+                   cookie(fcgi::kAccessCookie, access, "/", ctx.cfg.access_ttl_s, true, secure));
+        res.header("Set-Cookie", cookie(fcgi::kRefreshCookie, refresh, "/api/v1/auth",
+                                        ctx.cfg.refresh_ttl_s, true, secure));
+        res.header("Set-Cookie", cookie(fcgi::kCsrfCookie, core::random_token(), "/",
+                                        ctx.cfg.refresh_ttl_s, false, secure));
+    }
+    return res;
+}
+
+fcgi::Response login_response(fcgi::Ctx& ctx, const db::User& user, bool cookies) {
+    std::string refresh = core::new_refresh_token();
+    db::insert_refresh_token(ctx.db, user.id, "", core::token_hash(refresh), ctx.cfg.refresh_ttl_s);
+    return token_pair_response(ctx, user.id, user.token_version, refresh, cookies);
+}
+
+void clear_auth_cookies(fcgi::Response& res, const fcgi::Ctx& ctx) {
+    bool secure = ctx.cfg.cookie_secure;
+    res.header("Set-Cookie", cookie(fcgi::kAccessCookie, "", "/", 0, true, secure));
+    res.header("Set-Cookie", cookie(fcgi::kRefreshCookie, "", "/api/v1/auth", 0, true, secure));
+    res.header("Set-Cookie", cookie(fcgi::kCsrfCookie, "", "/", 0, false, secure));
+}
+
+bool wants_cookies(const fcgi::Request& req) {
+    auto v = req.query.get("set_cookie");
+    if (!v) return false;
+    if (*v == "true" || *v == "1") return true;
+    if (*v == "false" || *v == "0") return false;
+    throw core::ApiError::bad_request("set_cookie must be true or false", "set_cookie");
+}
+
+}  // namespace handlers

@@ -1,0 +1,53 @@
+// Pieces several handlers share: reading a JSON body, query allowlists, cursors, the user
+// representation, the email rule, and issuing a token pair.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/json.h"
+#include "db/users.h"
+#include "fcgi/request.h"
+#include "fcgi/response.h"
+#include "fcgi/router.h"
+
+namespace handlers {
+
+// Parses req.body strictly (400 on anything odd); the route's flags already checked the
+// content type.
+core::JsonPtr json_body(const fcgi::Request& req);
+
+// Refuses query parameters the route does not know (400 naming it): a typo or an injection
+// attempt (?sort=...;DROP) never passes silently.
+void allow_params(const fcgi::Request& req, std::initializer_list<std::string_view> names);
+
+// Keyset cursors: opaque base64url of "<key>.<uuid>". Decoding throws 400 on anything else.
+std::string encode_cursor(const std::string& key, const std::string& id);
+std::pair<std::string, std::string> decode_cursor_or_throw(std::string_view cursor);
+
+// {id, email, name, role, is_active, created_at, updated_at}
+void write_user(core::JsonWriter& w, const db::User& u);
+std::string user_json(const db::User& u);
+
+// Lower-cases and checks an email address: ASCII only (so that no look-alike letters make a
+// second account for the same person), 3–254 characters, one '@', a dotted domain.
+// Throws 422 on field "email".
+std::string normalise_email_or_throw(std::string_view email);
+// 422 on field "password" when the policy refuses it.
+void check_password_policy_or_throw(std::string_view password, const char* field);
+
+// A login: starts a refresh token family (stores the token's hash) and answers with the pair.
+fcgi::Response login_response(fcgi::Ctx& ctx, const db::User& user, bool cookies);
+// Answers 200 {access_token, refresh_token, token_type, expires_in} with a fresh access token.
+// With cookies, also sets the HttpOnly access/refresh cookies and the CSRF cookie.
+fcgi::Response token_pair_response(fcgi::Ctx& ctx, const std::string& user_id,
+                                   int64_t token_version, const std::string& refresh_token,
+                                   bool cookies);
+// Set-Cookie headers that delete the auth cookies.
+void clear_auth_cookies(fcgi::Response& res, const fcgi::Ctx& ctx);
+// True when the client asked for cookies (?set_cookie=true) — browsers and HTML forms.
+bool wants_cookies(const fcgi::Request& req);
+
+}  // namespace handlers

@@ -1,0 +1,37 @@
+// The route table (handlers/routes.cpp) and every handler's declaration.
+#pragma once
+
+#include <span>
+
+#include "fcgi/router.h"
+
+namespace handlers {
+
+using fcgi::Ctx;
+using fcgi::Request;
+using fcgi::Response;
+
+std::span<const fcgi::Route> route_table();
+
+// health.cpp
+Response health_live(Request&, Ctx&);
+Response health_ready(Request&, Ctx&);
+Response metrics_get(Request&, Ctx&);
+// openapi.cpp
+Response openapi_get(Request&, Ctx&);
+// auth.cpp
+Response auth_register(Request&, Ctx&);
+Response auth_login(Request&, Ctx&);
+Response auth_token(Request&, Ctx&);
+Response auth_refresh(Request&, Ctx&);
+Response auth_logout(Request&, Ctx&);
+Response auth_me_get(Request&, Ctx&);
+Response auth_me_update(Request&, Ctx&);
+// users.cpp
+Response users_list(Request&, Ctx&);
+Response users_create(Request&, Ctx&);
+Response users_get(Request&, Ctx&);
+Response users_update(Request&, Ctx&);
+Response users_delete(Request&, Ctx&);
+
+}  // namespace handlers
