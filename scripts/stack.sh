@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The embedded stack: a private PostgreSQL cluster, `rostrum api`, and nginx on a local port,
+# all under one data directory. `make run` / `make stop` call this; so do the tests (with a
+# temp data directory, a free port and their own database).
+#
+#   scripts/stack.sh up | down | status
+#   scripts/stack.sh render-production OUT_DIR   (nginx site for a real host; see nginx/)
+#
+# Environment: ROSTRUM_PORT (8080), ROSTRUM_DATA_DIR (./var), ROSTRUM_BIN (build/rostrum),
+# ROSTRUM_DB_URL (unset: the embedded cluster in <data>/pg), ROSTRUM_AUTH_RATE (10r/s),
+# ROSTRUM_AUTH_BURST (20), ROSTRUM_NGINX_WORKERS (auto), and any ROSTRUM_* config key
+# (`rostrum check-config` lists them).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PORT=${ROSTRUM_PORT:-8080}
+DATA=${ROSTRUM_DATA_DIR:-$ROOT/var}
+mkdir -p "$DATA"
+DATA=$(cd "$DATA" && pwd)
+BIN=${ROSTRUM_BIN:-$ROOT/build/rostrum}
+NGX=$DATA/nginx
+RUN=$DATA/run
+LOG=$DATA/log
+export ROSTRUM_DATA_DIR=$DATA
+export ROSTRUM_API_SOCKET=${ROSTRUM_API_SOCKET:-$RUN/api.sock}
+EMBEDDED_PG=0
+if [ -z "${ROSTRUM_DB_URL:-}" ] && [ -z "${ROSTRUM_DATABASE_URL:-}" ]; then EMBEDDED_PG=1; fi
+# nginx's workers drop root for www-data; they must reach the API socket.
+NGINX_USER=""
+if [ "$(id -u)" -eq 0 ]; then
+    NGINX_USER=www-data
+    export ROSTRUM_API_SOCKET_GROUP=${ROSTRUM_API_SOCKET_GROUP:-www-data}
+fi
+
+say() { printf '%s\n' "$*"; }
+alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# Waits up to $2 tenths of a second for command $1 to succeed (polling, never a blind sleep).
+wait_for() {
+    local tries=$2
+    while ! eval "$1" >/dev/null 2>&1; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || return 1
+        sleep 0.1
+    done
+}
+
+render() {  # render TEMPLATE OUT
+    sed -e "s|@PORT@|$PORT|g" -e "s|@PREFIX@|$NGX|g" -e "s|@API_SOCKET@|$ROSTRUM_API_SOCKET|g" \
+        -e "s|@WEB_ROOT@|$ROOT/web|g" -e "s|@DOCS_ROOT@|$ROOT/web/docs|g" \
+        -e "s|@SWAGGER_ROOT@|$ROOT/web/node_modules/swagger-ui-dist|g" \
+        -e "s|@AUTH_RATE@|${ROSTRUM_AUTH_RATE:-10r/s}|g" \
+        -e "s|@AUTH_BURST@|${ROSTRUM_AUTH_BURST:-20}|g" \
+        -e "s|@NGINX_WORKERS@|${ROSTRUM_NGINX_WORKERS:-auto}|g" \
+        -e "s|@USER_LINE@|${NGINX_USER:+user $NGINX_USER;}|g" \
+        -e "s|@SERVER_NAME@|${ROSTRUM_SERVER_NAME:-localhost}|g" \
+        -e "s|@TLS_CERT@|${ROSTRUM_TLS_CERT:-/etc/ssl/certs/rostrum.pem}|g" \
+        -e "s|@TLS_KEY@|${ROSTRUM_TLS_KEY:-/etc/ssl/private/rostrum.key}|g" \
+        "$1" >"$2"
+}
+
+render_common() {
+    mkdir -p "$NGX/logs" "$NGX/tmp"
+    render "$ROOT/nginx/fastcgi.conf.in" "$NGX/rostrum_fastcgi.conf"
+    render "$ROOT/nginx/locations.conf.in" "$NGX/rostrum_locations.conf"
+}
+
+port_free() {
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
+}
+
+up() {
+    [ -x "$BIN" ] || { say "stack: $BIN is missing; run 'make build' first" >&2; exit 1; }
+    mkdir -p "$RUN" "$LOG"
+    if alive "$RUN/api.pid" && alive "$NGX/nginx.pid"; then
+        say "Rostrum is already running at http://127.0.0.1:$PORT/ (stop it with: make stop)"
+        return 0
+    fi
+    if [ "$EMBEDDED_PG" = 1 ]; then
+        "$ROOT/scripts/pg.sh" start "$DATA/pg" rostrum
+    fi
+    "$BIN" migrate >>"$LOG/migrate.log" 2>&1 || { tail -n 20 "$LOG/migrate.log" >&2; exit 1; }
+    if ! alive "$RUN/api.pid"; then
+        rm -f "$ROSTRUM_API_SOCKET"
+        nohup "$BIN" api >>"$LOG/api.log" 2>&1 </dev/null &
+        echo $! >"$RUN/api.pid"
+        wait_for "[ -S '$ROSTRUM_API_SOCKET' ]" 100 ||
+            { say "stack: rostrum api did not start; see $LOG/api.log" >&2; tail -n 20 "$LOG/api.log" >&2; exit 1; }
+    fi
+    if ! alive "$NGX/nginx.pid"; then
+        port_free || { say "stack: port $PORT is in use; choose another with ROSTRUM_PORT" >&2; exit 1; }
+        render_common
+        render "$ROOT/nginx/embedded.conf.in" "$NGX/nginx.conf"
+        nginx -p "$NGX" -e "$NGX/logs/error.log" -c "$NGX/nginx.conf"
+    fi
+    wait_for "curl -fsS -o /dev/null http://127.0.0.1:$PORT/readyz" 300 ||
+        { say "stack: not ready; see $LOG/api.log and $NGX/logs/error.log" >&2; exit 1; }
+    say "Rostrum is running at http://127.0.0.1:$PORT/  (API docs: http://127.0.0.1:$PORT/docs/)"
+    say "Data in $DATA; logs in $LOG and $NGX/logs. Stop it with: make stop"
+}
+
+stop_pidfile() {  # stop_pidfile FILE SIGNAL
+    local f=$1 pid
+    alive "$f" || { rm -f "$f"; return 0; }
+    pid=$(cat "$f")
+    kill "-$2" "$pid" 2>/dev/null || true
+    wait_for "! kill -0 $pid" 400 || kill -9 "$pid" 2>/dev/null || true
+    rm -f "$f"
+}
+
+down() {
+    stop_pidfile "$NGX/nginx.pid" QUIT
+    stop_pidfile "$RUN/api.pid" TERM
+    if [ "$EMBEDDED_PG" = 1 ] && [ -d "$DATA/pg" ]; then "$ROOT/scripts/pg.sh" stop "$DATA/pg"; fi
+    say "Rostrum stopped ($DATA)"
+}
+
+status() {
+    local ok=0
+    alive "$RUN/api.pid" && say "api: running (pid $(cat "$RUN/api.pid"))" || { say "api: stopped"; ok=1; }
+    alive "$NGX/nginx.pid" && say "nginx: running on 127.0.0.1:$PORT" || { say "nginx: stopped"; ok=1; }
+    return $ok
+}
+
+case ${1:-} in
+up) up ;;
+down) down ;;
+status) status ;;
+render-production)
+    out=${2:?usage: stack.sh render-production OUT_DIR}
+    mkdir -p "$out"
+    NGX=$(cd "$out" && pwd)
+    render_common
+    render "$ROOT/nginx/rostrum.conf.in" "$NGX/rostrum.conf"
+    say "rendered $NGX/rostrum.conf (include it from nginx's http block)"
+    ;;
+*) say "usage: stack.sh up|down|status|render-production OUT_DIR" >&2; exit 2 ;;
+esac
