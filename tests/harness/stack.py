@@ -1,0 +1,199 @@
+"""A real Rostrum stack for a test: its own database in the shared throwaway cluster
+(ROSTRUM_TEST_PG, from pg_up.sh), a temp data directory, nginx on a free loopback port and
+`rostrum api`, started by scripts/stack.sh exactly as `make run` starts them.
+
+Knobs: ROSTRUM_TEST_KEEP=1 keeps the temp directory and database; ROSTRUM_TEST_CATLOG=1
+prints the API and nginx logs when a stack stops.
+"""
+import http.client
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+SOURCE = os.environ.get("ROSTRUM_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+BIN = os.environ.get("ROSTRUM_BIN", os.path.join(SOURCE, "build/rostrum"))
+PG = os.environ.get("ROSTRUM_TEST_PG", "/tmp/rostrum-test-pg")
+TMP = os.environ.get("ROSTRUM_TEST_TMP", tempfile.gettempdir())
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # list of (name, value), names lower-case
+        self.body = body
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k == name.lower():
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k == name.lower()]
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<{self.status} {self.header('content-type')} {self.body[:300]!r}>"
+
+
+class Stack:
+    def __init__(self, name, embedded_pg=False, **env):
+        os.makedirs(TMP, exist_ok=True)
+        self.name = name
+        self.db = f"t_{name}_{secrets.token_hex(4)}"
+        self.dir = tempfile.mkdtemp(prefix=f"rostrum-{name}-", dir=TMP)
+        os.chmod(self.dir, 0o755)  # nginx's workers (www-data under root) reach the socket
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.embedded_pg = embedded_pg
+        if not embedded_pg:
+            subprocess.run([os.path.join(SOURCE, "scripts/pg.sh"), "start", PG, self.db], check=True)
+        self.env = dict(os.environ)
+        self.env.update({
+            "ROSTRUM_DATA_DIR": self.dir,
+            "ROSTRUM_PORT": str(self.port),
+            "ROSTRUM_BIN": BIN,
+            "ROSTRUM_AUTH_RATE": "1000r/s",
+            "ROSTRUM_AUTH_BURST": "1000",
+            "ROSTRUM_API_WORKERS": "2",
+            "ROSTRUM_NGINX_WORKERS": "1",
+            "ROSTRUM_AUTH_COOKIE_SECURE": "false",
+        })
+        if not embedded_pg:  # else stack.sh runs a private cluster in <dir>/pg (restartable)
+            self.env["ROSTRUM_DB_URL"] = f"host={PG}/run dbname={self.db}"
+        self.env.update({k: str(v) for k, v in env.items()})
+        self.script("up")
+
+    def script(self, *args, check=True):
+        r = subprocess.run([os.path.join(SOURCE, "scripts/stack.sh"), *args], env=self.env,
+                           capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"stack.sh {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}\n{self.logs()}")
+        return r
+
+    def stop(self):
+        if os.environ.get("ROSTRUM_TEST_CATLOG") == "1":
+            print(self.logs())
+        self.script("down", check=False)
+        if os.environ.get("ROSTRUM_TEST_KEEP") != "1":
+            subprocess.run([PSQL, "-h", f"{PG}/run", "-d", "postgres", "-qc",
+                            f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)'], capture_output=True)
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- HTTP -------------------------------------------------------------------------
+    def request(self, method, path, body=None, json_body=None, token=None, headers=None,
+                content_type=None, timeout=30):
+        hdrs = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            content_type = content_type or "application/json"
+        if isinstance(body, str):
+            body = body.encode()
+        if content_type:
+            hdrs["Content-Type"] = content_type
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            return Response(r.status, [(k.lower(), v) for k, v in r.getheaders()], r.read())
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json_body=None, **kw):
+        return self.request("POST", path, json_body=json_body, **kw)
+
+    def raw(self, data, timeout=10):
+        """Sends raw bytes; returns the raw response (for framing tests)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
+            s.sendall(data)
+            chunks = []
+            try:
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    chunks.append(b)
+            except socket.timeout:
+                pass
+            return b"".join(chunks)
+
+    # --- accounts -----------------------------------------------------------------------
+    def register(self, email=None, password="correct horse battery", name="Test User"):
+        email = email or f"user-{secrets.token_hex(6)}@example.com"
+        r = self.post("/api/v1/auth/register", {"email": email, "password": password, "name": name})
+        assert r.status == 201, r
+        return r.json(), email, password
+
+    def login(self, email, password="correct horse battery"):
+        r = self.post("/api/v1/auth/login", {"email": email, "password": password})
+        assert r.status == 200, r
+        return r.json()
+
+    def new_user(self, **kw):
+        """Registers and logs in; returns (user, access_token, refresh_token)."""
+        user, email, password = self.register(**kw)
+        pair = self.login(email, password)
+        return user, pair["access_token"], pair["refresh_token"]
+
+    # --- database and logs ---------------------------------------------------------------
+    def sql(self, query):
+        host, db = (f"{self.dir}/pg/run", "rostrum") if self.embedded_pg else (f"{PG}/run", self.db)
+        r = subprocess.run([PSQL, "-h", host, "-d", db, "-AtXq", "-F", "\t", "-c", query],
+                           capture_output=True, text=True, check=True)
+        return [line.split("\t") for line in r.stdout.splitlines() if line]
+
+    def fingerprint(self):
+        """Row counts and checksums of the business tables: equal before and after a refused request."""
+        tables = [t for (t,) in self.sql("SELECT tablename FROM pg_tables WHERE schemaname='public' "
+                                         "AND tablename <> 'schema_migrations' ORDER BY 1")]
+        return {t: self.sql(f"SELECT count(*), md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM {t} x")[0]
+                for t in tables}
+
+    def log_text(self, *names):
+        out = []
+        for rel in names or ("log/api.log", "nginx/logs/error.log", "nginx/logs/access.log"):
+            p = os.path.join(self.dir, rel)
+            if os.path.exists(p):
+                with open(p, errors="replace") as f:
+                    out.append(f.read())
+        return "\n".join(out)
+
+    def logs(self):
+        return self.log_text()
+
+    def api_master_pid(self):
+        with open(os.path.join(self.dir, "run/api.pid")) as f:
+            return int(f.read())
+
+    def worker_pids(self):
+        master = self.api_master_pid()
+        r = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+        return [int(p) for p in r.stdout.split()]
+
+    def wait_until(self, predicate, timeout=30, what="condition"):
+        """Polls predicate() (no fixed sleeps as synchronisation); raises after timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,105 @@
+// Config: defaults, environment overrides, bounds with messages naming the key, the secret.
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace {
+
+// Sets environment variables for one test and restores them.
+class Env {
+  public:
+    ~Env() {
+        for (const auto& n : names_) unsetenv(n.c_str());
+    }
+    void set(const std::string& name, const std::string& value) {
+        names_.push_back(name);
+        setenv(name.c_str(), value.c_str(), 1);
+    }
+
+  private:
+    std::vector<std::string> names_;
+};
+
+std::string temp_dir() {
+    char tmpl[] = "/tmp/rostrum-config-XXXXXX";
+    return mkdtemp(tmpl);
+}
+
+TEST(Config, EnvNames) {
+    EXPECT_EQ(core::env_name("api.workers"), "ROSTRUM_API_WORKERS");
+    EXPECT_EQ(core::env_name("db.url"), "ROSTRUM_DB_URL");
+}
+
+TEST(Config, DefaultsDeriveFromDataDir) {
+    Env env;
+    std::string dir = temp_dir();
+    env.set("ROSTRUM_DATA_DIR", dir);
+    core::Config c = core::load_config(false);
+    EXPECT_EQ(c.data_dir, dir);
+    EXPECT_EQ(c.api_socket, dir + "/run/api.sock");
+    EXPECT_EQ(c.db_url, "host=" + dir + "/pg/run dbname=rostrum");
+    EXPECT_EQ(c.access_ttl_s, 900);
+    EXPECT_GE(c.api_workers, 1);
+}
+
+TEST(Config, BadValueNamesKeyAndValue) {
+    Env env;
+    env.set("ROSTRUM_DATA_DIR", temp_dir());
+    env.set("ROSTRUM_API_WORKERS", "0");
+    try {
+        core::load_config(false);
+        FAIL() << "expected ConfigError";
+    } catch (const core::ConfigError& e) {
+        std::string msg = e.what();
+        EXPECT_NE(msg.find("api.workers"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("\"0\""), std::string::npos) << msg;
+        EXPECT_NE(msg.find("ROSTRUM_API_WORKERS"), std::string::npos) << msg;
+    }
+}
+
+TEST(Config, RejectsNonNumbersAndEnums) {
+    Env env;
+    env.set("ROSTRUM_DATA_DIR", temp_dir());
+    env.set("ROSTRUM_API_MAX_REQUESTS", "12abc");
+    EXPECT_THROW(core::load_config(false), core::ConfigError);
+    unsetenv("ROSTRUM_API_MAX_REQUESTS");
+    env.set("ROSTRUM_LOG_LEVEL", "loud");
+    EXPECT_THROW(core::load_config(false), core::ConfigError);
+}
+
+TEST(Config, ShortSecretRefused) {
+    Env env;
+    env.set("ROSTRUM_DATA_DIR", temp_dir());
+    env.set("ROSTRUM_JWT_SECRET", "too-short");
+    EXPECT_THROW(core::load_config(true), core::ConfigError);
+}
+
+TEST(Config, GeneratesSecretFileWithMode0600) {
+    Env env;
+    std::string dir = temp_dir();
+    env.set("ROSTRUM_DATA_DIR", dir);
+    core::Config c = core::load_config(true);
+    EXPECT_GE(c.jwt_secret.size(), 32u);
+    struct stat st;
+    ASSERT_EQ(stat((dir + "/secrets/jwt.key").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    // A second load reads the same secret back.
+    EXPECT_EQ(core::load_config(true).jwt_secret, c.jwt_secret);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Config, DescribeMasksSecrets) {
+    Env env;
+    env.set("ROSTRUM_DATA_DIR", temp_dir());
+    env.set("ROSTRUM_JWT_SECRET", std::string(40, 'k'));
+    std::string text = core::describe_config(core::load_config(true));
+    EXPECT_EQ(text.find(std::string(40, 'k')), std::string::npos);
+    EXPECT_NE(text.find("jwt.secret = ***"), std::string::npos);
+}
+
+}  // namespace
