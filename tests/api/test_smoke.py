@@ -44,5 +44,35 @@ class Smoke(unittest.TestCase):
         self.assertTrue(r.header("content-type").startswith("application/problem+json"))
 
 
+class ProductionSite(unittest.TestCase):
+    """The production template renders to a config nginx accepts (TLS, HSTS, redirects)."""
+
+    def test_rendered_site_passes_nginx_t(self):
+        import subprocess
+        import tempfile
+        from stack import SOURCE
+        with tempfile.TemporaryDirectory() as d:
+            cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                           check=True, capture_output=True)
+            env = dict(os.environ, ROSTRUM_TLS_CERT=cert, ROSTRUM_TLS_KEY=key,
+                       ROSTRUM_API_SOCKET=os.path.join(d, "api.sock"))
+            subprocess.run([os.path.join(SOURCE, "scripts/stack.sh"), "render-production", d],
+                           check=True, env=env, capture_output=True)
+            with open(os.path.join(d, "rostrum.conf")) as f:
+                site = f.read()
+            self.assertIn("Strict-Transport-Security", site)
+            self.assertIn("return 301 https://", site)
+            os.makedirs(os.path.join(d, "logs"), exist_ok=True)
+            main = os.path.join(d, "nginx.conf")
+            with open(main, "w") as f:
+                f.write(f"pid {d}/nginx.pid;\nerror_log {d}/logs/error.log;\nevents {{}}\n"
+                        f"http {{ include /etc/nginx/mime.types; include {d}/rostrum.conf; }}\n")
+            r = subprocess.run(["nginx", "-t", "-p", d, "-e", f"{d}/logs/error.log", "-c", main],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
