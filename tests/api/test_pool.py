@@ -223,6 +223,51 @@ class Cgi(unittest.TestCase):
         self.assertIn(b"application/problem+json", head)
 
 
+class OperatorCommands(unittest.TestCase):
+    """rostrum user create-admin | promote | demote | deactivate | activate, on a live stack."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.S = Stack("cli")
+        cls.S.new_user()  # the first account becomes admin; the tests' users are members
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.S.stop()
+
+    def cli(self, *args, password=None):
+        env = dict(self.S.env)
+        if password:
+            env["ROSTRUM_PASSWORD"] = password
+        return subprocess.run([BIN, "user", *args], env=env, capture_output=True, text=True, timeout=60)
+
+    def test_create_admin_then_deactivate_and_activate(self):
+        r = self.cli("create-admin", "Ops@Example.com", "Ops", password="a long operator password")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        pair = self.S.login("ops@example.com", "a long operator password")
+        me = self.S.get("/api/v1/auth/me", token=pair["access_token"]).json()
+        self.assertEqual(me["role"], "admin")
+        self.assertEqual(self.cli("deactivate", "ops@example.com").returncode, 0)
+        self.assertEqual(self.S.get("/api/v1/auth/me", token=pair["access_token"]).status, 401)
+        self.assertEqual(self.cli("activate", "ops@example.com").returncode, 0)
+        self.S.login("ops@example.com", "a long operator password")
+
+    def test_promote_and_demote(self):
+        user, token, _ = self.S.new_user()
+        self.assertEqual(self.S.get("/api/v1/users", token=token).status, 403)
+        self.assertEqual(self.cli("promote", user["email"]).returncode, 0)
+        # A role change revokes tokens issued before it; a fresh login carries the new role.
+        self.assertEqual(self.S.get("/api/v1/users", token=token).status, 401)
+        token = self.S.login(user["email"])["access_token"]
+        self.assertEqual(self.S.get("/api/v1/users", token=token).status, 200)
+        self.assertEqual(self.cli("demote", user["email"]).returncode, 0)
+
+    def test_weak_password_and_unknown_user_refused(self):
+        self.assertNotEqual(self.cli("create-admin", "w@example.com", "W", password="password").returncode, 0)
+        self.assertNotEqual(self.cli("promote", "nobody@example.com").returncode, 0)
+        self.assertEqual(self.cli("bogus").returncode, 2)
+
+
 def alive(pid):
     try:
         os.kill(pid, 0)
