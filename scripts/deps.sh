@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang-14 libclang-rt-14-dev
  libfcgi-dev libpq-dev libsodium-dev libcjson-dev libjwt-dev libgtest-dev
  postgresql-15 postgresql-contrib nginx-light curl wrk python3 openssl ca-certificates
- procps iproute2 util-linux"
+ procps iproute2 util-linux chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
@@ -26,8 +26,9 @@ fi
 # libjwt0 before 1.10.2-1+deb12u1 compares HMACs with strcmp (CVE-2024-25189).
 v=$(dpkg-query -W -f='${Version}' libjwt0)
 dpkg --compare-versions "$v" ge 1.10.2-1+deb12u1 || { echo "deps: libjwt0 $v lacks the CVE-2024-25189 fix" >&2; exit 1; }
-# Swagger UI for /docs comes from npm (swagger-ui-dist), pinned by web/package-lock.json.
+# Swagger UI for /docs (swagger-ui-dist) and the browser-test driver (playwright-core, which
+# drives Debian's chromium; it downloads no browser) come from npm, pinned by web/package-lock.json.
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ -f "$here/web/package.json" ] && [ ! -f "$here/web/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]; then
+if [ -f "$here/web/package.json" ] && { [ ! -f "$here/web/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ] || [ ! -d "$here/web/node_modules/playwright-core" ]; }; then
     (cd "$here/web" && npm ci --no-audit --no-fund --loglevel=error)
 fi
