@@ -1,11 +1,13 @@
 // Dispatch and the single catch site.
 #include "fcgi/dispatch.h"
 
+#include "core/config.h"
 #include "core/log.h"
 #include "core/problem.h"
 #include "db/pg.h"
 #include "db/sqlstate.h"
 #include "fcgi/authenticate.h"
+#include "fcgi/exchange.h"
 
 namespace fcgi {
 namespace {
@@ -28,6 +30,9 @@ void check_body_kind(const Request& req, unsigned flags) {
 }
 
 Response run(Request& req, Ctx& ctx, const Route& route) {
+    // Uploads stream their body to disk in the handler; everything else is small and read now.
+    if (!(route.flags & kStreamBody))
+        read_body(req, static_cast<size_t>(ctx.cfg.api_max_body_bytes));
     req.query = parse_query(req.query_string);
     if (route.flags & kAuth) authenticate(req, ctx);
     if ((route.flags & kAdmin) == kAdmin && !req.user().is_admin())

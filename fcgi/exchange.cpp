@@ -93,23 +93,17 @@ void read_headers(const Exchange& ex, Request& req) {
 
 }  // namespace
 
-void read_body(Exchange& ex, Request& req, size_t max_body) {
-    const char* cl = ex.param("CONTENT_LENGTH");
-    if (!cl || !*cl) return;
-    auto n = parse_decimal(cl);
-    if (!n) throw core::ApiError::bad_request("malformed Content-Length");
-    if (static_cast<size_t>(*n) > max_body)
+void read_body(Request& req, size_t max_body) {
+    if (req.content_length == 0) return;
+    if (static_cast<size_t>(req.content_length) > max_body)
         throw core::ApiError::too_large("body larger than " + std::to_string(max_body) + " bytes");
-    req.body.resize(static_cast<size_t>(*n));
+    req.body.resize(static_cast<size_t>(req.content_length));
     size_t got = 0;
-    while (got < req.body.size()) {
-        long r = ex.read(req.body.data() + got, req.body.size() - got);
-        if (r <= 0) throw core::ApiError::bad_request("body shorter than its Content-Length");
-        got += static_cast<size_t>(r);
-    }
+    while (got < req.body.size())
+        got += req.read_body_chunk(req.body.data() + got, req.body.size() - got);
 }
 
-Request read_request(const Exchange& ex) {
+Request read_request(Exchange& ex) {
     Request req;
     req.method = param_or_empty(ex, "REQUEST_METHOD");
     req.path = param_or_empty(ex, "DOCUMENT_URI");
@@ -121,6 +115,12 @@ Request read_request(const Exchange& ex) {
     req.request_id = param_or_empty(ex, "REQUEST_ID");
     req.remote_addr = param_or_empty(ex, "REMOTE_ADDR");
     read_headers(ex, req);
+    req.body_reader = &ex;
+    const char* cl = ex.param("CONTENT_LENGTH");
+    if (cl && *cl) {
+        auto n = parse_decimal(cl);
+        req.content_length = n ? *n : -1;  // serve_one answers 400 for -1
+    }
     return req;
 }
 

@@ -12,12 +12,10 @@
 
 namespace fcgi {
 
-class Exchange {
+class Exchange : public BodyReader {
   public:
-    virtual ~Exchange() = default;
     virtual const char* param(const char* name) const = 0;
-    virtual char** envp() const = 0;             // NAME=value strings, null-terminated
-    virtual long read(char* buf, size_t n) = 0;  // 0 at end of input, < 0 on error
+    virtual char** envp() const = 0;  // NAME=value strings, null-terminated
     virtual void write(std::string_view data) = 0;
 };
 
@@ -51,11 +49,13 @@ class CgiExchange : public Exchange {
     void write(std::string_view data) override;
 };
 
-// Builds the Request from the CGI parameters and headers (HTTP_* → lower-case names).
-Request read_request(const Exchange& ex);
-// Reads the body, up to max_body bytes. Throws ApiError 400 for a malformed CONTENT_LENGTH
-// or a body shorter than declared, 413 for a body over max_body.
-void read_body(Exchange& ex, Request& req, size_t max_body);
+// Builds the Request from the CGI parameters and headers (HTTP_* → lower-case names); the
+// body stays in the exchange (req.body_reader). A malformed CONTENT_LENGTH leaves
+// req.content_length at -1 (answered 400 by serve_one, with the request id).
+Request read_request(Exchange& ex);
+// Reads the whole body into req.body, up to max_body bytes. Throws ApiError 400 for a body
+// shorter than declared, 413 for a body over max_body.
+void read_body(Request& req, size_t max_body);
 // Writes the head and (unless HEAD) the body.
 void write_response(Exchange& ex, const Response& res, bool head_only);
 

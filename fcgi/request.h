@@ -13,6 +13,13 @@
 
 namespace fcgi {
 
+// Where the body comes from: the FastCGI stream or CGI's stdin.
+class BodyReader {
+  public:
+    virtual ~BodyReader() = default;
+    virtual long read(char* buf, size_t n) = 0;  // 0 at end of input, < 0 on error
+};
+
 // The authenticated caller, filled in by dispatch for routes that require auth. Read from
 // the database on every request (one query), so role and activity are never stale.
 struct Caller {
@@ -35,7 +42,9 @@ struct Request {
     std::string request_id;  // nginx's $request_id
     std::string remote_addr;
     std::vector<std::pair<std::string, std::string>> headers;  // lower-case names, no HTTP_
-    std::string body;
+    std::string body;            // read by dispatch, except for kStreamBody routes
+    int64_t content_length = 0;  // CONTENT_LENGTH (0 when absent, -1 when malformed)
+    BodyReader* body_reader = nullptr;
 
     // Filled in by dispatch.
     std::string route_name;
@@ -49,6 +58,12 @@ struct Request {
     const Caller& user() const { return *caller; }  // only on AUTH routes
     // The media type without parameters, lower-cased ("application/json").
     std::string media_type() const;
+    // For kStreamBody routes: the next chunk of the body (at most n bytes), 0 at its end.
+    // Throws ApiError 400 if the body ends before CONTENT_LENGTH bytes arrived.
+    size_t read_body_chunk(char* buf, size_t n);
+
+  private:
+    int64_t body_consumed_ = 0;
 };
 
 }  // namespace fcgi

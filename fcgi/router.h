@@ -39,6 +39,7 @@ enum RouteFlags : unsigned {
     kJsonBody = 4,           // Content-Type application/json and a body, else 415/400
     kFormBody = 8,           // application/x-www-form-urlencoded, else 415
     kOptionalJsonBody = 16,  // may be empty (e.g. refresh with a cookie); JSON if present
+    kStreamBody = 32,        // the handler reads the body itself (uploads), in chunks
 };
 
 struct Route {

@@ -41,7 +41,7 @@ ServeResult serve_one(Exchange& ex, Ctx& ctx, const Router& router, Scoreboard* 
     Request req = read_request(ex);
     Outcome out;
     try {
-        read_body(ex, req, static_cast<size_t>(ctx.cfg.api_max_body_bytes));
+        if (req.content_length < 0) throw core::ApiError::bad_request("malformed Content-Length");
         out = dispatch(req, ctx, router, board ? &board->slots[slot] : nullptr);
     } catch (const core::ApiError& e) {
         out.response = Response::problem(e, req.request_id);
