@@ -122,6 +122,27 @@ const std::vector<Row>& rows() {
                 return err;
             },
             [](const Config& c) { return std::string(c.cookie_secure ? "true" : "false"); }},
+        Row{{"upload.max_bytes", "largest upload in bytes (nginx refuses bigger with 413)", false},
+            [](Config&) { return std::string("209715200"); },
+            [](Config& c, const std::string& t) {
+                char* end = nullptr;
+                errno = 0;
+                long long v = std::strtoll(t.c_str(), &end, 10);
+                if (t.empty() || *end != '\0' || errno == ERANGE || v < 1024 || v > (1LL << 40))
+                    return std::string("must be an integer between 1024 and 1099511627776");
+                c.upload_max_bytes = v;
+                return std::string();
+            },
+            [](const Config& c) { return std::to_string(c.upload_max_bytes); }},
+        int_row("upload.max_seconds", "longest audio accepted, from the header and while decoding",
+                &Config::upload_max_seconds, 7200, 1, 86400),
+        int_row("worker.threads", "decoder threads of rostrum worker (one pocketsphinx each)",
+                &Config::worker_threads, default_workers(), 1, 64),
+        int_row("worker.lease_s", "a job's lease; a dead worker's job runs again after it",
+                &Config::worker_lease_s, 60, 5, 3600),
+        string_row("speech.model_root", "pocketsphinx models, one directory per language",
+                   &Config::model_root,
+                   [](Config&) { return std::string("/usr/share/pocketsphinx/model"); }),
         string_row(
             "log.level", "debug|info|warn|error", &Config::log_level,
             [](Config&) { return std::string("info"); }, false,

@@ -29,6 +29,11 @@ struct Config {
     int refresh_ttl_s;             // auth.refresh_ttl_s
     bool cookie_secure;            // auth.cookie_secure
     std::string log_level;         // log.level: debug|info|warn|error
+    int64_t upload_max_bytes;      // upload.max_bytes: 413 beyond (nginx and the app)
+    int upload_max_seconds;        // upload.max_seconds: longer audio is refused
+    int worker_threads;            // worker.threads: decoder threads of `rostrum worker`
+    int worker_lease_s;            // worker.lease_s: a job's lease, renewed every third of it
+    std::string model_root;        // speech.model_root: pocketsphinx models, one dir per language
 };
 
 // A bad value: the message names the key and the value ("api.workers must be ...").

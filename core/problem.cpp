@@ -67,6 +67,11 @@ ApiError ApiError::too_many_requests(int retry_after_s) {
     return e;
 }
 
+ApiError ApiError::insufficient_storage() {
+    return ApiError(507, status_text(507), "the server's disk is full; nothing was stored", {},
+                    "/problems/insufficient-storage");
+}
+
 ApiError ApiError::unavailable(std::string detail) {
     return ApiError(503, status_text(503), std::move(detail), {}, "/problems/unavailable");
 }

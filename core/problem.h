@@ -46,6 +46,8 @@ class ApiError : public std::runtime_error {
     static ApiError unprocessable(std::string field, std::string message);
     // 429: rate limit.
     static ApiError too_many_requests(int retry_after_s);
+    // 507: the disk is full; nothing was stored.
+    static ApiError insufficient_storage();
     // 503: a dependency (PostgreSQL) is down or too slow; retrying later may work.
     static ApiError unavailable(std::string detail);
 };

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "core/json.h"
+#include "db/jobs.h"
 #include "db/migrate.h"
 #include "fcgi/scoreboard.h"
 #include "handlers/common.h"
@@ -13,14 +14,17 @@ Response health_live(Request&, Ctx&) {
     return Response::json(200, R"({"status":"ok"})");
 }
 
-// Ready when PostgreSQL answers and the schema is at the version this binary expects.
+// Ready when PostgreSQL answers, the schema is at the version this binary expects, and a
+// worker announced itself within the last minute (uploads would wait forever otherwise).
 Response health_ready(Request& req, Ctx& ctx) {
     allow_params(req, {});
     bool db_ok = ctx.db.ping();
     int applied = 0;
+    bool worker_ok = false;
     if (db_ok) {
         try {
             applied = db::applied_version(ctx.db);
+            worker_ok = applied >= db::latest_version() && db::worker_seen_recently(ctx.db, 60);
         } catch (const db::DbError&) {
             db_ok = false;
         }
@@ -30,6 +34,7 @@ Response health_ready(Request& req, Ctx& ctx) {
     if (!migrations_ok)
         throw core::ApiError::unavailable("migrations behind: at " + std::to_string(applied) +
                                           ", need " + std::to_string(db::latest_version()));
+    if (!worker_ok) throw core::ApiError::unavailable("no worker seen in the last minute");
     core::JsonWriter w;
     w.begin_object()
         .field("status", "ready")
@@ -37,6 +42,7 @@ Response health_ready(Request& req, Ctx& ctx) {
         .begin_object()
         .field("database", "ok")
         .field("migrations", static_cast<int64_t>(applied))
+        .field("worker", "ok")
         .end_object()
         .end_object();
     return Response::json(200, w.take());

@@ -30,6 +30,15 @@ constexpr Route kRoutes[] = {
     {"GET",    "/api/v1/users/{id}",             users_get,       kAuth,                 "users_get"},
     {"PATCH",  "/api/v1/users/{id}",             users_update,    kAuth | kJsonBody,     "users_update"},
     {"DELETE", "/api/v1/users/{id}",             users_delete,    kAuth,                 "users_delete"},
+
+    {"POST",   "/api/v1/sessions",               sessions_create, kAuth | kStreamBody,   "sessions_create"},
+    {"GET",    "/api/v1/sessions",               sessions_list,   kAuth,                 "sessions_list"},
+    {"GET",    "/api/v1/sessions/{id}",          sessions_get,    kAuth,                 "sessions_get"},
+    {"PATCH",  "/api/v1/sessions/{id}",          sessions_update, kAuth | kJsonBody,     "sessions_update"},
+    {"DELETE", "/api/v1/sessions/{id}",          sessions_delete, kAuth,                 "sessions_delete"},
+    {"GET",    "/api/v1/sessions/{id}/audio",    sessions_audio,  kAuth,                 "sessions_audio"},
+    {"GET",    "/api/v1/sessions/{id}/transcript", sessions_transcript, kAuth,           "sessions_transcript"},
+    {"POST",   "/api/v1/sessions/{id}/reanalyze", sessions_reanalyze, kAuth,             "sessions_reanalyze"},
 };
 // clang-format on
 

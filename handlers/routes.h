@@ -34,4 +34,14 @@ Response users_get(Request&, Ctx&);
 Response users_update(Request&, Ctx&);
 Response users_delete(Request&, Ctx&);
 
+// sessions.cpp
+Response sessions_create(Request&, Ctx&);
+Response sessions_list(Request&, Ctx&);
+Response sessions_get(Request&, Ctx&);
+Response sessions_update(Request&, Ctx&);
+Response sessions_delete(Request&, Ctx&);
+Response sessions_audio(Request&, Ctx&);
+Response sessions_transcript(Request&, Ctx&);
+Response sessions_reanalyze(Request&, Ctx&);
+
 }  // namespace handlers

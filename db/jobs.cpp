@@ -1,0 +1,124 @@
+// Queries on jobs.
+#include "db/jobs.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace db {
+namespace {
+
+// The NOTIFY wakes idle workers at commit; they also poll, so a lost wake-up only delays.
+constexpr Statement kEnqueueJob{"enqueue_job", R"sql(
+    WITH j AS (INSERT INTO jobs (kind, session_id, user_id, lane) VALUES ($1, $2, $3, $4)
+               RETURNING id, lane)
+    SELECT pg_notify('rostrum_jobs', lane) FROM j)sql"};
+// $3/$4 select the lanes; short jobs first so that a burst of long ones never starves them.
+constexpr Statement kClaimJob{"claim_job", R"sql(
+    UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
+                    locked_until = now() + make_interval(secs => $2), updated_at = now()
+    WHERE id = (
+        SELECT id FROM jobs
+        WHERE ((status = 'queued' AND run_after <= now())
+               OR (status = 'running' AND locked_until < now()))
+          AND ((lane = 'short' AND $3::boolean) OR (lane = 'long' AND $4::boolean))
+        ORDER BY (lane = 'short') DESC, id
+        FOR UPDATE SKIP LOCKED
+        LIMIT 1)
+    RETURNING id, kind, session_id, user_id, lane, attempts, max_attempts)sql"};
+constexpr Statement kRenewLease{"renew_lease", R"sql(
+    UPDATE jobs SET locked_until = now() + make_interval(secs => $3)
+    WHERE id = $1 AND attempts = $2 AND status = 'running')sql"};
+constexpr Statement kCompleteJob{"complete_job", R"sql(
+    UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, updated_at = now()
+    WHERE id = $1 AND attempts = $2 AND status = 'running')sql"};
+constexpr Statement kRetryJob{"retry_job", R"sql(
+    UPDATE jobs SET status = CASE WHEN $4::boolean OR attempts >= max_attempts
+                                  THEN 'dead' ELSE 'queued' END,
+                    run_after = now() + make_interval(secs => $5),
+                    last_error = $3, locked_by = NULL, locked_until = NULL, updated_at = now()
+    WHERE id = $1 AND attempts = $2 AND status = 'running'
+    RETURNING status)sql"};
+constexpr Statement kReleaseJob{"release_job", R"sql(
+    UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL,
+                    locked_until = NULL, updated_at = now()
+    WHERE id = $1 AND attempts = $2 AND status = 'running')sql"};
+constexpr Statement kCountJobs{"count_jobs", "SELECT count(*) FROM jobs WHERE status = $1"};
+constexpr Statement kWorkerHeartbeat{"worker_heartbeat", R"sql(
+    INSERT INTO workers (name) VALUES ($1)
+    ON CONFLICT (name) DO UPDATE SET seen_at = now())sql"};
+constexpr Statement kWorkerSeen{"worker_seen", R"sql(
+    SELECT EXISTS (SELECT 1 FROM workers
+                   WHERE seen_at > now() - make_interval(secs => $1)))sql"};
+
+std::string num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    return buf;
+}
+
+}  // namespace
+
+void enqueue_job(Db& db, const std::string& kind, const std::string& session_id,
+                 const std::string& user_id, const std::string& lane) {
+    db.exec(kEnqueueJob, {kind, session_id, user_id, lane});
+}
+
+std::optional<Job> claim_job(Db& db, const std::string& worker, bool short_lane, bool long_lane,
+                             int lease_s) {
+    Result r = db.exec(kClaimJob,
+                       {worker, std::to_string(lease_s), std::string(short_lane ? "true" : "false"),
+                        std::string(long_lane ? "true" : "false")});
+    if (r.rows() == 0) return std::nullopt;
+    return Job{r.i64(0, 0),
+               r.str(0, 1),
+               r.str(0, 2),
+               r.str(0, 3),
+               r.str(0, 4),
+               static_cast<int>(r.i64(0, 5)),
+               static_cast<int>(r.i64(0, 6))};
+}
+
+bool renew_lease(Db& db, const Job& job, int lease_s) {
+    return db.exec(kRenewLease,
+                   {std::to_string(job.id), std::to_string(job.attempts), std::to_string(lease_s)})
+               .affected() == 1;
+}
+
+bool complete_job(Db& db, const Job& job) {
+    return db.exec(kCompleteJob, {std::to_string(job.id), std::to_string(job.attempts)})
+               .affected() == 1;
+}
+
+bool fail_job(Db& db, const Job& job, const std::string& error, bool permanent) {
+    Result r = db.exec(
+        kRetryJob, {std::to_string(job.id), std::to_string(job.attempts), error,
+                    std::string(permanent ? "true" : "false"), num(backoff_seconds(job.attempts))});
+    return r.rows() == 1 && r.str(0, 0) == "dead";
+}
+
+void release_job(Db& db, const Job& job) {
+    db.exec(kReleaseJob, {std::to_string(job.id), std::to_string(job.attempts)});
+}
+
+double backoff_seconds(int attempts) {
+    double base = std::min(600.0, std::pow(2.0, std::max(0, attempts)));
+    double jitter = 0.5 + randombytes_uniform(1000000) / 1e6;  // [0.5, 1.5)
+    return base * jitter;
+}
+
+int64_t count_jobs(Db& db, const std::string& status) {
+    return db.exec(kCountJobs, {status}).i64(0, 0);
+}
+
+void worker_heartbeat(Db& db, const std::string& worker) {
+    db.exec(kWorkerHeartbeat, {worker});
+}
+
+bool worker_seen_recently(Db& db, int seconds) {
+    return db.exec(kWorkerSeen, {std::to_string(seconds)}).boolean(0, 0);
+}
+
+}  // namespace db

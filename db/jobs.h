@@ -1,0 +1,55 @@
+// The job queue in PostgreSQL: enqueue in the caller's transaction, claim with FOR UPDATE SKIP
+// LOCKED, a lease renewed by heartbeat, attempts as the fencing token, retries with capped
+// exponential backoff and jitter, dead after max_attempts.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "db/pg.h"
+
+namespace db {
+
+struct Job {
+    int64_t id = 0;
+    std::string kind;  // "transcribe" | "analyze"
+    std::string session_id;
+    std::string user_id;
+    std::string lane;
+    int attempts = 0;  // after this claim: the fencing token
+    int max_attempts = 0;
+};
+
+// Clips up to this long go to the short lane, which always has a thread of its own.
+inline constexpr double kShortLaneSeconds = 60;
+
+void enqueue_job(Db& db, const std::string& kind, const std::string& session_id,
+                 const std::string& user_id, const std::string& lane);
+
+// Takes the oldest claimable job of the given lanes (short first when both): queued and due,
+// or running with an expired lease (its worker died). Increments attempts.
+std::optional<Job> claim_job(Db& db, const std::string& worker, bool short_lane, bool long_lane,
+                             int lease_s);
+// Extends the lease; false when the job is no longer ours (lease expired and re-claimed).
+bool renew_lease(Db& db, const Job& job, int lease_s);
+// Marks the job done, in the caller's transaction; false when fenced off (not ours any more):
+// the caller must roll back its results.
+bool complete_job(Db& db, const Job& job);
+// A retryable failure: back to queued after a delay, or dead at max_attempts. Returns true
+// when the job is dead (the caller marks the session failed).
+bool fail_job(Db& db, const Job& job, const std::string& error, bool permanent);
+// Gives the job back without counting the attempt (graceful shutdown).
+void release_job(Db& db, const Job& job);
+
+// Seconds to wait before attempt n+1: min(600, 2^n) × a random factor in [0.5, 1.5).
+double backoff_seconds(int attempts);
+
+// Queue depth by status, for tests and /metrics.
+int64_t count_jobs(Db& db, const std::string& status);
+
+// Workers announce themselves (readyz looks for one seen in the last minute).
+void worker_heartbeat(Db& db, const std::string& worker);
+bool worker_seen_recently(Db& db, int seconds);
+
+}  // namespace db
