@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "fcgi/pool.h"
+#include "worker/worker.h"
 
 namespace {
 
@@ -16,6 +17,8 @@ void usage() {
     std::cerr << "usage: rostrum <command>\n"
                  "  api            run the FastCGI pool (nginx connects to api.socket)\n"
                  "  migrate        apply database migrations\n"
+                 "  worker [--drain]  run the job worker (--drain: process the queue, then exit)\n"
+                 "  transcribe FILE [--json]  transcript (and analysis) of one file, no database\n"
                  "  check-config   print the effective configuration (secrets masked)\n"
                  "  user create-admin EMAIL NAME   (password from ROSTRUM_PASSWORD or stdin)\n"
                  "  user promote EMAIL | demote EMAIL | deactivate EMAIL | activate EMAIL\n"
@@ -40,6 +43,11 @@ int run(int argc, char** argv) {
     core::log_setup(cmd == "cgi" ? "cgi" : cmd, core::parse_log_level(cfg.log_level));
     if (cmd == "api") return fcgi::run_pool(cfg);
     if (cmd == "cgi") return fcgi::run_cgi(cfg);
+    if (cmd == "worker") {
+        bool drain = argc > 2 && std::string(argv[2]) == "--drain";
+        return worker::run_worker_daemon(cfg, drain);
+    }
+    if (cmd == "transcribe") return cli::transcribe_command(cfg, argc - 2, argv + 2);
     if (cmd == "migrate") return cli::migrate_command(cfg);
     if (cmd == "check-config") return cli::check_config_command(cfg);
     if (cmd == "user") return cli::user_command(cfg, argc - 2, argv + 2);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The embedded stack: a private PostgreSQL cluster, `rostrum api`, and nginx on a local port,
+# The embedded stack: a private PostgreSQL cluster, `rostrum api`, `rostrum worker`, and nginx
+# on a local port,
 # all under one data directory. `make run` / `make stop` call this; so do the tests (with a
 # temp data directory, a free port and their own database).
 #
@@ -51,6 +52,8 @@ render() {  # render TEMPLATE OUT
         -e "s|@AUTH_RATE@|${ROSTRUM_AUTH_RATE:-10r/s}|g" \
         -e "s|@AUTH_BURST@|${ROSTRUM_AUTH_BURST:-20}|g" \
         -e "s|@NGINX_WORKERS@|${ROSTRUM_NGINX_WORKERS:-auto}|g" \
+        -e "s|@DATA_DIR@|$DATA|g" \
+        -e "s|@UPLOAD_BODY_MAX@|$(( ${ROSTRUM_UPLOAD_MAX_BYTES:-209715200} + 1048576 ))|g" \
         -e "s|@USER_LINE@|${NGINX_USER:+user $NGINX_USER;}|g" \
         -e "s|@SERVER_NAME@|${ROSTRUM_SERVER_NAME:-localhost}|g" \
         -e "s|@TLS_CERT@|${ROSTRUM_TLS_CERT:-/etc/ssl/certs/rostrum.pem}|g" \
@@ -70,8 +73,10 @@ port_free() {
 
 up() {
     [ -x "$BIN" ] || { say "stack: $BIN is missing; run 'make build' first" >&2; exit 1; }
-    mkdir -p "$RUN" "$LOG"
-    if alive "$RUN/api.pid" && alive "$NGX/nginx.pid"; then
+    mkdir -p "$RUN" "$LOG" "$DATA/audio"
+    # Audio is readable by its owner and nginx's group only (nginx serves downloads).
+    if [ -n "$NGINX_USER" ]; then chgrp "$NGINX_USER" "$DATA/audio" && chmod 0750 "$DATA/audio"; fi
+    if alive "$RUN/api.pid" && alive "$RUN/worker.pid" && alive "$NGX/nginx.pid"; then
         say "Rostrum is already running at http://127.0.0.1:$PORT/ (stop it with: make stop)"
         return 0
     fi
@@ -85,6 +90,10 @@ up() {
         echo $! >"$RUN/api.pid"
         wait_for "[ -S '$ROSTRUM_API_SOCKET' ]" 100 ||
             { say "stack: rostrum api did not start; see $LOG/api.log" >&2; tail -n 20 "$LOG/api.log" >&2; exit 1; }
+    fi
+    if ! alive "$RUN/worker.pid"; then
+        nohup "$BIN" worker >>"$LOG/worker.log" 2>&1 </dev/null &
+        echo $! >"$RUN/worker.pid"
     fi
     if ! alive "$NGX/nginx.pid"; then
         port_free || { say "stack: port $PORT is in use; choose another with ROSTRUM_PORT" >&2; exit 1; }
@@ -110,6 +119,7 @@ stop_pidfile() {  # stop_pidfile FILE SIGNAL
 down() {
     stop_pidfile "$NGX/nginx.pid" QUIT
     stop_pidfile "$RUN/api.pid" TERM
+    stop_pidfile "$RUN/worker.pid" TERM
     if [ "$EMBEDDED_PG" = 1 ] && [ -d "$DATA/pg" ]; then "$ROOT/scripts/pg.sh" stop "$DATA/pg"; fi
     say "Rostrum stopped ($DATA)"
 }
@@ -117,6 +127,7 @@ down() {
 status() {
     local ok=0
     alive "$RUN/api.pid" && say "api: running (pid $(cat "$RUN/api.pid"))" || { say "api: stopped"; ok=1; }
+    alive "$RUN/worker.pid" && say "worker: running (pid $(cat "$RUN/worker.pid"))" || { say "worker: stopped"; ok=1; }
     alive "$NGX/nginx.pid" && say "nginx: running on 127.0.0.1:$PORT" || { say "nginx: stopped"; ok=1; }
     return $ok
 }

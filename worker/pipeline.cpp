@@ -1,0 +1,195 @@
+// The transcribe and analyze jobs.
+#include "worker/pipeline.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "db/events.h"
+#include "db/sessions.h"
+#include "speech/audio.h"
+#include "speech/metrics.h"
+
+namespace worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    return buf;
+}
+
+// Progress: stored on the session, announced as an event, and a checkpoint where the lease is
+// renewed (every third of it) and shutdown is noticed.
+class Progress {
+  public:
+    Progress(JobContext& ctx, const db::Job& job)
+        : ctx_(ctx), job_(job), last_renew_(Clock::now()) {}
+
+    void stage(const char* name, double fraction) {
+        checkpoint();
+        db::set_session_progress(ctx_.db, job_.session_id, "processing", fraction);
+        core::JsonWriter w;
+        w.begin_object().field("id", job_.session_id).field("status", "processing");
+        w.key("progress").raw(num(fraction)).field("stage", name).end_object();
+        db::publish_event(ctx_.db, job_.user_id, "session.progress", w.take());
+        last_fraction_ = fraction;
+    }
+
+    // Called often (per decoded chunk, per utterance): cheap unless a renewal is due.
+    void checkpoint() {
+        if (ctx_.stopping.load())
+            throw JobInterrupted(JobInterrupted::Why::shutdown, "shutting down");
+        auto due = std::chrono::seconds(std::max(1, ctx_.cfg.worker_lease_s / 3));
+        if (Clock::now() - last_renew_ < due) return;
+        if (!db::renew_lease(ctx_.db, job_, ctx_.cfg.worker_lease_s))
+            throw JobInterrupted(JobInterrupted::Why::lease_lost, "lease lost");
+        last_renew_ = Clock::now();
+    }
+
+    // Recognition reports 0..1; it is shown as 0.15..0.85 of the whole job, at most every 10%.
+    void recognizing(double f) {
+        checkpoint();
+        double overall = 0.15 + 0.7 * f;
+        if (overall - last_fraction_ >= 0.1) stage("recognize", overall);
+    }
+
+  private:
+    JobContext& ctx_;
+    const db::Job& job_;
+    Clock::time_point last_renew_;
+    double last_fraction_ = 0;
+};
+
+std::vector<int16_t> decode(JobContext& ctx, const db::Session& s, Progress& progress) {
+    speech::AudioLimits limits{static_cast<double>(ctx.cfg.upload_max_seconds)};
+    std::vector<int16_t> samples;
+    speech::decode_16k_mono(ctx.cfg.data_dir + "/audio/" + s.audio_path, limits,
+                            [&](const int16_t* p, size_t n) {
+                                samples.insert(samples.end(), p, p + n);
+                                progress.checkpoint();
+                            });
+    return samples;
+}
+
+std::vector<db::StoredWord> stored(const speech::Transcript& t) {
+    std::vector<db::StoredWord> out;
+    out.reserve(t.words.size());
+    for (const auto& w : t.words)
+        out.push_back({w.word, w.start_s, w.end_s, w.confidence, w.filler});
+    return out;
+}
+
+speech::Transcript from_stored(const std::vector<db::StoredWord>& words,
+                               const std::string& engine) {
+    speech::Transcript t;
+    t.engine = engine;
+    for (const auto& w : words) {
+        t.words.push_back({w.word, w.start_s, w.end_s, w.confidence, w.filler});
+        t.text += (t.text.empty() ? "" : " ") + w.word;
+    }
+    return t;
+}
+
+// Results and the job's completion in one transaction; nothing is written when fenced off.
+void store(JobContext& ctx, const db::Job& job, const speech::Transcript* t, double duration_s,
+           const speech::Analysis& a) {
+    db::Tx tx(ctx.db);
+    if (!db::complete_job(ctx.db, job))
+        throw JobInterrupted(JobInterrupted::Why::lease_lost, "fenced off at completion");
+    if (t) {
+        db::replace_words(ctx.db, job.session_id, stored(*t));
+        db::store_transcript(ctx.db, job.session_id, t->text, t->engine, duration_s);
+    }
+    db::store_analysis(ctx.db, job.session_id, speech::analysis_json(a), a.wpm, a.fillers.per_min,
+                       a.scores.overall);
+    db::mark_session_done(ctx.db, job.session_id);
+    core::JsonWriter w;
+    w.begin_object().field("id", job.session_id).field("status", "done");
+    w.key("progress").raw("1").end_object();
+    db::publish_event(ctx.db, job.user_id, "session.done", w.take());
+    tx.commit();
+}
+
+void transcribe(JobContext& ctx, const db::Job& job, const db::Session& s, Progress& progress) {
+    progress.stage("decode", 0.05);
+    std::vector<int16_t> samples = decode(ctx, s, progress);
+    double duration = static_cast<double>(samples.size()) / speech::kTargetRate;
+    progress.stage("recognize", 0.15);
+    speech::Transcript t = ctx.recognizer.transcribe(samples.data(), samples.size(),
+                                                     [&](double f) { progress.recognizing(f); });
+    progress.stage("analyse", 0.9);
+    speech::Analysis a = speech::analyse(t, samples.data(), samples.size(), speech::kTargetRate);
+    progress.stage("store", 0.95);
+    store(ctx, job, &t, duration, a);
+}
+
+void reanalyse(JobContext& ctx, const db::Job& job, const db::Session& s, Progress& progress) {
+    progress.stage("decode", 0.5);
+    std::vector<int16_t> samples = decode(ctx, s, progress);
+    speech::Transcript t = from_stored(db::session_words(ctx.db, s.id), s.engine.value_or(""));
+    progress.stage("analyse", 0.8);
+    speech::Analysis a = speech::analyse(t, samples.data(), samples.size(), speech::kTargetRate);
+    store(ctx, job, nullptr, 0, a);
+}
+
+void record_failure(JobContext& ctx, const db::Job& job, const std::string& error, bool permanent) {
+    db::Tx tx(ctx.db);
+    bool dead = db::fail_job(ctx.db, job, error, permanent);
+    if (dead) {
+        db::mark_session_failed(ctx.db, job.session_id, error);
+        core::JsonWriter w;
+        w.begin_object().field("id", job.session_id).field("status", "failed");
+        w.field("error", error).end_object();
+        db::publish_event(ctx.db, job.user_id, "session.failed", w.take());
+    }
+    tx.commit();
+    core::log_warn("job " + std::to_string(job.id) + " attempt " + std::to_string(job.attempts) +
+                   (dead ? " failed for good: " : " will be retried: ") + error);
+}
+
+std::string audio_error_text(const speech::AudioError& e) {
+    using Kind = speech::AudioError::Kind;
+    switch (e.kind) {
+        case Kind::too_long:
+            return std::string("too_long: ") + e.what();
+        case Kind::empty:
+            return std::string("no audio: ") + e.what();
+        default:
+            return std::string("unreadable audio: ") + e.what();
+    }
+}
+
+}  // namespace
+
+void run_job(JobContext& ctx, const db::Job& job) {
+    auto session = db::find_session_for_job(ctx.db, job.session_id);
+    if (!session) {  // deleted while queued: nothing to do
+        db::complete_job(ctx.db, job);
+        return;
+    }
+    Progress progress(ctx, job);
+    try {
+        if (job.kind == "analyze") {
+            reanalyse(ctx, job, *session, progress);
+        } else {
+            transcribe(ctx, job, *session, progress);
+        }
+    } catch (const JobInterrupted& e) {
+        if (e.why == JobInterrupted::Why::shutdown) db::release_job(ctx.db, job);
+        throw;
+    } catch (const speech::AudioError& e) {
+        // The file will not get better by trying again: permanent.
+        record_failure(ctx, job, audio_error_text(e), true);
+    } catch (const db::DbError& e) {
+        if (e.connection_lost) throw;  // the lease expires and the job runs again elsewhere
+        record_failure(ctx, job, std::string("database: ") + e.what(), false);
+    } catch (const std::exception& e) {
+        record_failure(ctx, job, e.what(), false);
+    }
+}
+
+}  // namespace worker

@@ -1,0 +1,37 @@
+// One job, start to finish: decode → recognize → analyse → store, with progress events, the
+// lease renewed as it goes, and the results written in one transaction with the job's
+// completion (fenced: a worker whose lease expired writes nothing).
+#pragma once
+
+#include <atomic>
+#include <stdexcept>
+
+#include "core/config.h"
+#include "db/jobs.h"
+#include "db/pg.h"
+#include "speech/recognizer.h"
+
+namespace worker {
+
+// Thrown from a progress checkpoint when the job must stop: the lease was lost (another
+// worker owns the job now) or the process is shutting down (the job is released).
+class JobInterrupted : public std::runtime_error {
+  public:
+    enum class Why { lease_lost, shutdown };
+    JobInterrupted(Why w, const char* msg) : std::runtime_error(msg), why(w) {}
+    Why why;
+};
+
+struct JobContext {
+    db::Db& db;
+    const core::Config& cfg;
+    speech::Recognizer& recognizer;
+    const std::atomic<bool>& stopping;
+};
+
+// Runs the job to completion, retry or death; never throws for job-level failures (they are
+// recorded on the job and the session). Throws JobInterrupted for the cases above, after
+// handling them (released or abandoned).
+void run_job(JobContext& ctx, const db::Job& job);
+
+}  // namespace worker
