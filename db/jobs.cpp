@@ -22,7 +22,7 @@ constexpr Statement kClaimJob{"claim_job", R"sql(
     WHERE id = (
         SELECT id FROM jobs
         WHERE ((status = 'queued' AND run_after <= now())
-               OR (status = 'running' AND locked_until < now()))
+               OR (status = 'running' AND locked_until < now() AND attempts < max_attempts))
           AND ((lane = 'short' AND $3::boolean) OR (lane = 'long' AND $4::boolean))
         ORDER BY (lane = 'short') DESC, id
         FOR UPDATE SKIP LOCKED
@@ -45,6 +45,26 @@ constexpr Statement kReleaseJob{"release_job", R"sql(
     UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL,
                     locked_until = NULL, updated_at = now()
     WHERE id = $1 AND attempts = $2 AND status = 'running')sql"};
+// Jobs whose workers died on every attempt: dead, their sessions failed, the owners told.
+constexpr Statement kReapJobs{"reap_expired_jobs", R"sql(
+    WITH dead AS (
+        UPDATE jobs SET status = 'dead', locked_by = NULL, locked_until = NULL, updated_at = now(),
+                        last_error = 'the worker died on each of ' || attempts || ' attempts'
+        WHERE status = 'running' AND locked_until < now() AND attempts >= max_attempts
+        RETURNING session_id, user_id, last_error),
+    failed AS (
+        UPDATE sessions s SET status = 'failed', error = dead.last_error, updated_at = now()
+        FROM dead WHERE s.id = dead.session_id
+        RETURNING s.id, s.user_id, s.error),
+    ev AS (
+        INSERT INTO events (user_id, event, data)
+        SELECT user_id, 'session.failed',
+               json_build_object('id', id, 'status', 'failed', 'error', error)::jsonb
+        FROM failed
+        RETURNING seq, user_id, event, data)
+    SELECT pg_notify('rostrum_events', json_build_object('seq', seq, 'user_id', user_id,
+                                                         'event', event, 'data', data)::text)
+    FROM ev)sql"};
 constexpr Statement kCountJobs{"count_jobs", "SELECT count(*) FROM jobs WHERE status = $1"};
 constexpr Statement kWorkerHeartbeat{"worker_heartbeat", R"sql(
     INSERT INTO workers (name) VALUES ($1)
@@ -107,6 +127,10 @@ double backoff_seconds(int attempts) {
     double base = std::min(600.0, std::pow(2.0, std::max(0, attempts)));
     double jitter = 0.5 + randombytes_uniform(1000000) / 1e6;  // [0.5, 1.5)
     return base * jitter;
+}
+
+int64_t reap_expired_jobs(Db& db) {
+    return db.exec(kReapJobs).rows();
 }
 
 int64_t count_jobs(Db& db, const std::string& status) {

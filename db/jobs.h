@@ -28,7 +28,7 @@ void enqueue_job(Db& db, const std::string& kind, const std::string& session_id,
                  const std::string& user_id, const std::string& lane);
 
 // Takes the oldest claimable job of the given lanes (short first when both): queued and due,
-// or running with an expired lease (its worker died). Increments attempts.
+// or running with an expired lease (its worker died) and attempts left. Increments attempts.
 std::optional<Job> claim_job(Db& db, const std::string& worker, bool short_lane, bool long_lane,
                              int lease_s);
 // Extends the lease; false when the job is no longer ours (lease expired and re-claimed).
@@ -44,6 +44,10 @@ void release_job(Db& db, const Job& job);
 
 // Seconds to wait before attempt n+1: min(600, 2^n) × a random factor in [0.5, 1.5).
 double backoff_seconds(int attempts);
+
+// Expired leases at max_attempts (the worker died every time): dead, session failed, owner
+// told. Returns how many. Workers call it periodically.
+int64_t reap_expired_jobs(Db& db);
 
 // Queue depth by status, for tests and /metrics.
 int64_t count_jobs(Db& db, const std::string& status);

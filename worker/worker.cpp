@@ -94,6 +94,8 @@ void listener_thread(Shared& sh) {
         if (std::chrono::steady_clock::now() >= next_beat) {
             try {
                 db::worker_heartbeat(db, worker_name(0));
+                if (int64_t n = db::reap_expired_jobs(db))
+                    core::log_warn(std::to_string(n) + " job(s) dead after their workers died");
             } catch (const db::DbError&) {
             }
             next_beat += std::chrono::seconds(15);
