@@ -27,6 +27,58 @@ void allow_params(const fcgi::Request& req, std::initializer_list<std::string_vi
     }
 }
 
+namespace {
+
+// Reads exactly n digits at text[pos..] into out; false if any is not a digit.
+bool digits(std::string_view text, size_t pos, size_t n, int& out) {
+    if (pos + n > text.size()) return false;
+    out = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+        if (text[i] < '0' || text[i] > '9') return false;
+        out = out * 10 + (text[i] - '0');
+    }
+    return true;
+}
+
+int days_in_month(int year, int month) {
+    static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+// hh:mm:ss[.fraction] then Z or ±hh:mm, starting at pos; true if all of it is valid.
+bool valid_time_part(std::string_view t, size_t pos) {
+    int h, m, sec;
+    if (!digits(t, pos, 2, h) || t.size() <= pos + 2 || t[pos + 2] != ':' ||
+        !digits(t, pos + 3, 2, m) || t.size() <= pos + 5 || t[pos + 5] != ':' ||
+        !digits(t, pos + 6, 2, sec) || h > 23 || m > 59 || sec > 59)
+        return false;
+    pos += 8;
+    if (pos < t.size() && t[pos] == '.') {
+        size_t start = ++pos;
+        while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9') ++pos;
+        if (pos == start || pos - start > 9) return false;
+    }
+    if (pos < t.size() && (t[pos] == 'Z' || t[pos] == 'z')) return pos + 1 == t.size();
+    int oh, om;
+    return pos + 6 == t.size() && (t[pos] == '+' || t[pos] == '-') && digits(t, pos + 1, 2, oh) &&
+           t[pos + 3] == ':' && digits(t, pos + 4, 2, om) && om <= 59 &&
+           (oh < 14 || (oh == 14 && om == 0));
+}
+
+}  // namespace
+
+std::string rfc3339_or_throw(std::string_view t, const char* field) {
+    int y, mo, d;
+    bool ok = t.size() >= 10 && digits(t, 0, 4, y) && t[4] == '-' && digits(t, 5, 2, mo) &&
+              t[7] == '-' && digits(t, 8, 2, d) && y >= 1 && mo >= 1 && mo <= 12 && d >= 1 &&
+              d <= days_in_month(y, mo);
+    if (ok && t.size() > 10) ok = (t[10] == 'T' || t[10] == 't') && valid_time_part(t, 11);
+    if (!ok)
+        throw core::ApiError::bad_request("must be a date (YYYY-MM-DD) or an RFC 3339 time", field);
+    return std::string(t);
+}
+
 std::string encode_cursor(const std::string& key, const std::string& id) {
     std::string raw = key + "." + id;
     std::string out(sodium_base64_ENCODED_LEN(raw.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),

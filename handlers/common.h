@@ -23,6 +23,11 @@ core::JsonPtr json_body(const fcgi::Request& req);
 // attempt (?sort=...;DROP) never passes silently.
 void allow_params(const fcgi::Request& req, std::initializer_list<std::string_view> names);
 
+// A date (2026-11-23) or RFC 3339 time (2026-11-23T10:15:00Z, fractions and ±hh:mm offsets up
+// to 14:00 allowed) with every field in range; throws 400 naming `field` otherwise, so that
+// PostgreSQL never sees a value it would refuse.
+std::string rfc3339_or_throw(std::string_view text, const char* field);
+
 // Keyset cursors: opaque base64url of "<key>.<uuid>". Decoding throws 400 on anything else.
 std::string encode_cursor(const std::string& key, const std::string& id);
 std::pair<std::string, std::string> decode_cursor_or_throw(std::string_view cursor);

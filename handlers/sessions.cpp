@@ -125,16 +125,10 @@ db::NewSession new_session_from(const std::map<std::string, std::string>& f, Ctx
     return s;
 }
 
-// RFC 3339 timestamps for from/to: checked here so PostgreSQL never sees a malformed one.
 std::optional<std::string> time_param(const Request& req, const char* name) {
     auto v = req.query.get(name);
     if (!v) return std::nullopt;
-    std::string t(*v);
-    bool ok = t.size() >= 10 && t.size() <= 35 &&
-              t.find_first_not_of("0123456789-:T.Z+ ") == std::string::npos && t[4] == '-' &&
-              t[7] == '-';
-    if (!ok) throw core::ApiError::bad_request("must be an RFC 3339 date or time", name);
-    return t;
+    return rfc3339_or_throw(*v, name);
 }
 
 std::optional<std::string> enum_param(const Request& req, const char* name,
@@ -286,7 +280,8 @@ Response sessions_transcript(Request& req, Ctx& ctx) {
         throw core::ApiError::conflict("", "the transcript is not ready (status " + s.status + ")");
     auto words = db::session_words(ctx.db, s.id);
     if (format == "txt") return Response::text(200, "text/plain", *s.transcript_text + "\n");
-    if (format == "srt") return Response::text(200, "application/x-subrip", render_srt(words));
+    if (format == "srt")
+        return Response::text(200, "application/x-subrip; charset=utf-8", render_srt(words));
     if (format == "vtt") return Response::text(200, "text/vtt", render_vtt(words));
     core::JsonWriter w;
     write_transcript(w, s, words);
@@ -299,10 +294,11 @@ Response sessions_reanalyze(Request& req, Ctx& ctx) {
     if (!s.transcript_text)
         throw core::ApiError::conflict("", "nothing to re-analyse before the transcript exists");
     db::Tx tx(ctx.db);
-    db::set_session_progress(ctx.db, s.id, "processing", s.progress);
+    s.status = "processing";
+    s.progress = 0.5;  // the transcript stands; only the analysis runs again
+    db::set_session_progress(ctx.db, s.id, s.status, s.progress);
     db::enqueue_job(ctx.db, "analyze", s.id, s.user_id, "short");
     tx.commit();
-    s.status = "processing";
     return Response::json(202, session_json(s)).header("Location", "/api/v1/sessions/" + s.id);
 }
 

@@ -92,8 +92,13 @@ up() {
             { say "stack: rostrum api did not start; see $LOG/api.log" >&2; tail -n 20 "$LOG/api.log" >&2; exit 1; }
     fi
     if ! alive "$RUN/worker.pid"; then
+        local before
+        before=$(grep -c ': ready' "$LOG/worker.log" 2>/dev/null || true)
         nohup "$BIN" worker >>"$LOG/worker.log" 2>&1 </dev/null &
         echo $! >"$RUN/worker.pid"
+        # The worker announces itself in the database before it logs "ready" (readyz needs it).
+        wait_for "[ \$(grep -c ': ready' '$LOG/worker.log') -gt ${before:-0} ]" 300 ||
+            { say "stack: rostrum worker did not start; see $LOG/worker.log" >&2; tail -n 20 "$LOG/worker.log" >&2; exit 1; }
     fi
     if ! alive "$NGX/nginx.pid"; then
         port_free || { say "stack: port $PORT is in use; choose another with ROSTRUM_PORT" >&2; exit 1; }

@@ -120,8 +120,13 @@ int run_worker_daemon(const core::Config& cfg, bool drain) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     Shared sh(cfg, drain);
     int n = cfg.worker_threads;
+    // Announce ourselves before anything else: /readyz (and stack.sh) wait for this row.
+    {
+        db::Db db(settings(cfg, "worker-start"));
+        db::worker_heartbeat(db, worker_name(0));
+    }
     core::log_info("worker " + std::to_string(getpid()) + " starting " + std::to_string(n) +
-                   " decoder threads" + (drain ? " (drain)" : ""));
+                   " decoder threads" + (drain ? " (drain)" : "") + ": ready");
     std::vector<std::thread> threads;
     for (int i = 0; i < n; ++i)
         threads.emplace_back(decoder_thread, std::ref(sh), i, /*short_only=*/n >= 2 && i == 0);
