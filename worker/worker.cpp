@@ -2,7 +2,11 @@
 #include "worker/worker.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <atomic>
 #include <condition_variable>
@@ -25,7 +29,6 @@ struct Shared {
     const core::Config& cfg;
     bool drain;
     std::atomic<bool> stopping{false};
-    std::atomic<int> idle_in_drain{0};  // threads that found nothing to do (drain mode)
     std::mutex mu;
     std::condition_variable wake;
 };
@@ -46,7 +49,6 @@ void decoder_thread(Shared& sh, int index, bool short_only) {
     db::Db db(settings(sh.cfg, "worker"));
     std::unique_ptr<speech::Recognizer> recognizer;  // loaded on the first job (≈125 MB)
     std::string name = worker_name(index);
-    bool counted_idle = false;
     while (!sh.stopping.load()) {
         std::optional<db::Job> job;
         try {
@@ -55,11 +57,7 @@ void decoder_thread(Shared& sh, int index, bool short_only) {
             core::log_warn(std::string("claim failed: ") + e.what());
         }
         if (!job) {
-            if (sh.drain) {
-                if (!counted_idle) sh.idle_in_drain.fetch_add(1);
-                counted_idle = true;
-                return;
-            }
+            if (sh.drain) return;  // nothing claimable is left
             std::unique_lock<std::mutex> lock(sh.mu);
             sh.wake.wait_for(lock, std::chrono::seconds(2));
             continue;
@@ -111,30 +109,23 @@ sigset_t stop_signals() {
     return set;
 }
 
-}  // namespace
-
-int run_worker_daemon(const core::Config& cfg, bool drain) {
+// One decoder process: the threads share nothing but this process's memory, so with pocketsphinx
+// 5prealpha (whose language-model code is not safe with two decoders in one process: it
+// crashed in bitarr_read_int25 within a few jobs) each decoder gets a process of its own.
+int run_decoder_process(const core::Config& cfg, bool drain, int index, int count) {
     core::init_crypto();
     // Threads inherit the blocked mask; the main thread takes the signals synchronously.
     sigset_t set = stop_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     Shared sh(cfg, drain);
-    int n = cfg.worker_threads;
-    // Announce ourselves before anything else: /readyz (and stack.sh) wait for this row.
-    {
-        db::Db db(settings(cfg, "worker-start"));
-        db::worker_heartbeat(db, worker_name(0));
-    }
-    core::log_info("worker " + std::to_string(getpid()) + " starting " + std::to_string(n) +
-                   " decoder threads" + (drain ? " (drain)" : "") + ": ready");
-    std::vector<std::thread> threads;
-    for (int i = 0; i < n; ++i)
-        threads.emplace_back(decoder_thread, std::ref(sh), i, /*short_only=*/n >= 2 && i == 0);
+    core::log_info("decoder " + std::to_string(index) + " (pid " + std::to_string(getpid()) +
+                   ") started" + (drain ? " (drain)" : ""));
+    // Decoder 0 serves only the short lane when there are others: a short clip never waits.
+    std::thread decoder(decoder_thread, std::ref(sh), index, count >= 2 && index == 0);
     std::thread listener;
     if (!drain) listener = std::thread(listener_thread, std::ref(sh));
     if (drain) {
-        for (auto& t : threads) t.join();
-        core::log_info("worker drained the queue");
+        decoder.join();
         return 0;
     }
     int sig = 0;
@@ -142,9 +133,77 @@ int run_worker_daemon(const core::Config& cfg, bool drain) {
     core::log_info("worker stopping on signal " + std::to_string(sig) + ": releasing jobs in hand");
     sh.stopping.store(true);
     sh.wake.notify_all();
-    for (auto& t : threads) t.join();
+    decoder.join();
     listener.join();
-    core::log_info("worker stopped");
+    return 0;
+}
+
+struct Child {
+    pid_t pid;
+    int index;
+};
+
+pid_t spawn_decoder(const core::Config& cfg, bool drain, int index, int count) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        // The master killed means the worker killed: decoders die at once too, and their jobs
+        // run again after the lease (SIGTERM to the master is the graceful way).
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        _exit(run_decoder_process(cfg, drain, index, count));
+    }
+    return pid;
+}
+
+}  // namespace
+
+int run_worker_daemon(const core::Config& cfg, bool drain) {
+    int count = cfg.worker_threads;
+    // Announce ourselves before anything else: /readyz (and stack.sh) wait for this row.
+    {
+        db::Db db(settings(cfg, "worker-start"));
+        db::worker_heartbeat(db, worker_name(0));
+    }
+    sigset_t set = stop_signals();
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, nullptr);
+    std::vector<Child> children;
+    for (int i = 0; i < count; ++i) children.push_back({spawn_decoder(cfg, drain, i, count), i});
+    core::log_info("worker " + std::to_string(getpid()) + " starting " + std::to_string(count) +
+                   " decoder processes" + (drain ? " (drain)" : "") + ": ready");
+    bool stopping = false;
+    int64_t fast_restarts = 0;
+    while (!children.empty()) {
+        int sig = 0;
+        sigwait(&set, &sig);
+        if (sig != SIGCHLD) {
+            stopping = true;
+            for (const Child& c : children) kill(c.pid, SIGTERM);
+            continue;
+        }
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            auto it = std::find_if(children.begin(), children.end(),
+                                   [pid](const Child& c) { return c.pid == pid; });
+            if (it == children.end()) continue;
+            int index = it->index;
+            children.erase(it);
+            bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            if (!clean)
+                core::log_warn(
+                    "decoder " + std::to_string(index) + " (pid " + std::to_string(pid) + ") died" +
+                    (WIFSIGNALED(status) ? " on signal " + std::to_string(WTERMSIG(status))
+                                         : " with code " + std::to_string(WEXITSTATUS(status))) +
+                    "; its job runs again after the lease");
+            if (!stopping && !drain && !clean) {
+                // A crash-loop brake: a decoder that keeps dying is restarted ever more slowly.
+                std::this_thread::sleep_for(std::chrono::milliseconds(
+                    std::min<int64_t>(10000, 100LL << std::min<int64_t>(fast_restarts++, 7))));
+                children.push_back({spawn_decoder(cfg, drain, index, count), index});
+            }
+        }
+    }
+    core::log_info(drain ? "worker drained the queue" : "worker stopped");
     return 0;
 }
 

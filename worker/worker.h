@@ -1,7 +1,9 @@
-// `rostrum worker`: decoder threads (one pocketsphinx each) claiming jobs from PostgreSQL.
-// One thread serves only the short lane when there are two or more, so a short clip never
-// waits behind long ones. SIGTERM: stop claiming, release the jobs in hand at their next
-// checkpoint, exit 0. --drain: process what is queued, then exit.
+// `rostrum worker`: a small master and worker.threads decoder processes (one pocketsphinx
+// each; pocketsphinx 5prealpha crashes with two decoders in one process) claiming jobs from
+// PostgreSQL. Decoder 0 serves only the short lane when there are two or more, so a short clip
+// never waits behind long ones. A decoder that dies is replaced (its job runs again after the
+// lease). SIGTERM: stop claiming, release the jobs in hand at their next checkpoint, exit 0.
+// --drain: process what is queued, then exit.
 #pragma once
 
 #include "core/config.h"
