@@ -261,20 +261,10 @@ def quiesce(timeout=DONE_TIMEOUT):
     S.wait_until(idle, timeout, what="the job queue to drain")
 
 
-_TABLES = []
-
-
 def fingerprint():
-    """Row count + md5 of every table, in one psql call, after the job queue drained. `workers`
-    is left out: it is the worker's heartbeat (seen_at moves every 15 s on its own)."""
+    """S.fingerprint() after the job queue drained."""
     quiesce()
-    if not _TABLES:
-        _TABLES.extend(t for (t,) in S.sql("SELECT tablename FROM pg_tables WHERE schemaname='public' "
-                                           "AND tablename NOT IN ('schema_migrations', 'workers') ORDER BY 1"))
-    q = " UNION ALL ".join(
-        f"SELECT '{t}', count(*), md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM {t} x"
-        for t in _TABLES)
-    return {t: [c, m] for t, c, m in S.sql(q)}
+    return S.fingerprint()
 
 
 def audio_files():
