@@ -47,7 +47,10 @@ std::string worker_name(int thread) {
 // One decoder thread: its own connection and recognizer; claims until told to stop.
 void decoder_thread(Shared& sh, int index, bool short_only) {
     db::Db db(settings(sh.cfg, "worker"));
-    std::unique_ptr<speech::Recognizer> recognizer;  // loaded on the first job (≈125 MB)
+    // Loaded up front (≈125 MB, a few seconds): the first upload should not wait for it.
+    speech::RecognizerConfig rc;
+    rc.model_dir = sh.cfg.model_root + "/en-us";
+    auto recognizer = std::make_unique<speech::Recognizer>(rc);
     std::string name = worker_name(index);
     while (!sh.stopping.load()) {
         std::optional<db::Job> job;
@@ -61,11 +64,6 @@ void decoder_thread(Shared& sh, int index, bool short_only) {
             std::unique_lock<std::mutex> lock(sh.mu);
             sh.wake.wait_for(lock, std::chrono::seconds(2));
             continue;
-        }
-        if (!recognizer) {
-            speech::RecognizerConfig rc;
-            rc.model_dir = sh.cfg.model_root + "/en-us";
-            recognizer = std::make_unique<speech::Recognizer>(rc);
         }
         core::log_info("job " + std::to_string(job->id) + " (" + job->kind + ", session " +
                        job->session_id + ", attempt " + std::to_string(job->attempts) +
