@@ -1,0 +1,44 @@
+// The recognizer: pocketsphinx (0.8+5prealpha, cmd_ln_t API) with the Debian en-us model.
+// Long audio is cut at silences (voice activity detection) so memory stays flat and word
+// times stay absolute; fillers are found by a step of our own (stock pocketsphinx recovers
+// almost none). One Recognizer per thread; never shared.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "speech/transcript.h"
+
+namespace speech {
+
+struct RecognizerConfig {
+    std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
+    bool detect_fillers = true;
+};
+
+// Installed languages, e.g. {"en-us"}: the API answers 422 listing these for anything else.
+std::vector<std::string> installed_languages(const std::string& model_root =
+                                                 "/usr/share/pocketsphinx/model");
+
+// Fraction of the audio done, 0..1; called from the decoding thread.
+using ProgressFn = std::function<void(double)>;
+
+class Recognizer {
+public:
+    explicit Recognizer(const RecognizerConfig& cfg);
+    ~Recognizer();
+    Recognizer(const Recognizer&) = delete;
+    Recognizer& operator=(const Recognizer&) = delete;
+
+    // 16 kHz mono 16-bit samples in; words with absolute times out.
+    Transcript transcribe(const int16_t* samples, size_t n, const ProgressFn& progress = {});
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace speech
