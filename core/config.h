@@ -17,7 +17,7 @@ struct Config {
     int db_statement_timeout_ms;   // db.statement_timeout_ms
     std::string api_socket;        // api.socket: FastCGI unix socket path
     std::string api_socket_group;  // api.socket_group: group that may connect (nginx workers)
-    int api_workers;               // api.workers
+    int api_workers;               // api.workers (2 × cores)
     int api_max_requests;          // api.max_requests: recycle a worker after this many
     int api_request_timeout_s;     // api.request_timeout_s: the master kills a stuck worker
     int api_max_body_bytes;        // api.max_body_bytes: non-upload request bodies
