@@ -21,7 +21,7 @@ struct AudioLimits {
 // Why a file was refused. The API maps: unreadable → 415, empty/too_long/invalid → 422
 // (too_long may be 413 when known from the header before decoding; see the handler).
 class AudioError : public std::runtime_error {
-public:
+  public:
     enum class Kind { unreadable, empty, too_long, invalid };
     AudioError(Kind k, const std::string& msg) : std::runtime_error(msg), kind(k) {}
     Kind kind;

@@ -39,7 +39,9 @@ constexpr std::array<Alias, 9> kStock{{
 
 }  // namespace
 
-std::span<const LexiconEntry> lexicon() { return kLexicon; }
+std::span<const LexiconEntry> lexicon() {
+    return kLexicon;
+}
 
 std::optional<std::string_view> canonical(std::string_view word) {
     for (const auto& e : kLexicon) {
@@ -53,7 +55,9 @@ std::optional<std::string_view> canonical(std::string_view word) {
 
 namespace {
 
-bool is_garbage(const std::string& t) { return t == "[speech]" || t == "[noise]"; }
+bool is_garbage(const std::string& t) {
+    return t == "[speech]" || t == "[noise]";
+}
 
 // <s>, </s>, <sil>, [NOISE], unused lexicon tokens: no word.
 bool is_non_word(const std::string& t) {

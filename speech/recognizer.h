@@ -20,14 +20,14 @@ struct RecognizerConfig {
 };
 
 // Installed languages, e.g. {"en-us"}: the API answers 422 listing these for anything else.
-std::vector<std::string> installed_languages(const std::string& model_root =
-                                                 "/usr/share/pocketsphinx/model");
+std::vector<std::string> installed_languages(
+    const std::string& model_root = "/usr/share/pocketsphinx/model");
 
 // Fraction of the audio done, 0..1; called from the decoding thread.
 using ProgressFn = std::function<void(double)>;
 
 class Recognizer {
-public:
+  public:
     explicit Recognizer(const RecognizerConfig& cfg);
     ~Recognizer();
     Recognizer(const Recognizer&) = delete;
@@ -36,7 +36,7 @@ public:
     // 16 kHz mono 16-bit samples in; words with absolute times out.
     Transcript transcribe(const int16_t* samples, size_t n, const ProgressFn& progress = {});
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -7,7 +7,7 @@
 namespace speech {
 
 struct Word {
-    std::string word;   // lower case; fillers as "um", "uh", "er", "ah", "hmm"
+    std::string word;  // lower case; fillers as "um", "uh", "er", "ah", "hmm"
     double start_s = 0;
     double end_s = 0;
     double confidence = 0;  // 0..1, from the decoder's posterior

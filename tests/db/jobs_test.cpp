@@ -102,8 +102,9 @@ TEST_F(Jobs, EnqueueThenClaimReturnsTheJobWithAttemptOne) {
     EXPECT_EQ(job_field(job->id, "status"), "running");
     EXPECT_EQ(job_field(job->id, "locked_by"), "w1");
     // The lease runs from now for lease_s seconds.
-    EXPECT_EQ(job_field(job->id, "locked_until BETWEEN now() + interval '29 seconds' AND "
-                                 "now() + interval '31 seconds'"),
+    EXPECT_EQ(job_field(job->id,
+                        "locked_until BETWEEN now() + interval '29 seconds' AND "
+                        "now() + interval '31 seconds'"),
               "t");
     EXPECT_EQ(db::count_jobs(db(), "queued"), 0);
     EXPECT_EQ(db::count_jobs(db(), "running"), 1);
@@ -279,14 +280,18 @@ TEST_F(Jobs, ReaperEndsJobsWhoseWorkersDiedEveryTime) {
     std::string sid = enqueue();
     std::string live = enqueue();     // at max attempts but its lease is live: left alone
     std::string retried = enqueue();  // expired below max attempts: re-claimable, not reaped
-    db().exec_script("UPDATE jobs SET status = 'running', attempts = 5, locked_by = 'gone', "
-                     "locked_until = now() - interval '1 second' WHERE session_id = '" + sid + "'");
-    db().exec_script("UPDATE jobs SET status = 'running', attempts = 5, locked_by = 'alive', "
-                     "locked_until = now() + interval '1 minute' WHERE session_id = '" + live +
-                     "'");
-    db().exec_script("UPDATE jobs SET status = 'running', attempts = 2, locked_by = 'gone', "
-                     "locked_until = now() - interval '1 second' WHERE session_id = '" + retried +
-                     "'");
+    db().exec_script(
+        "UPDATE jobs SET status = 'running', attempts = 5, locked_by = 'gone', "
+        "locked_until = now() - interval '1 second' WHERE session_id = '" +
+        sid + "'");
+    db().exec_script(
+        "UPDATE jobs SET status = 'running', attempts = 5, locked_by = 'alive', "
+        "locked_until = now() + interval '1 minute' WHERE session_id = '" +
+        live + "'");
+    db().exec_script(
+        "UPDATE jobs SET status = 'running', attempts = 2, locked_by = 'gone', "
+        "locked_until = now() - interval '1 second' WHERE session_id = '" +
+        retried + "'");
     EXPECT_EQ(db::reap_expired_jobs(db()), 1);
     auto field = [&](const std::string& session, const std::string& expr) {
         return value("SELECT " + expr + " FROM jobs WHERE session_id = '" + session + "'");
