@@ -1,0 +1,56 @@
+// Streaming recognition for `rostrum live`: PCM frames in at any rate from 8 to 48 kHz, one
+// update per frame out (a partial hypothesis, or an utterance's result when the voice activity
+// detector finds a pause), and vosk-server's JSON shapes for them. One StreamDecoder per
+// decoder thread; it owns its pocketsphinx decoder and is reused stream after stream.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "speech/recognizer.h"
+#include "speech/transcript.h"
+
+namespace speech {
+
+struct StreamOptions {
+    int sample_rate = 16000;           // of the PCM handed to accept(), 8000..48000
+    std::vector<std::string> phrases;  // vosk's phrase_list: decode only these (JSGF); empty = all
+    bool words = true;                 // vosk's "words": word times in results
+    int max_alternatives = 0;  // accepted for vosk compatibility; results carry the best path
+};
+
+struct StreamUpdate {
+    bool final = false;       // an utterance ended (or eof); otherwise a partial
+    std::string text;         // words joined by single spaces
+    std::vector<Word> words;  // finals only: times in seconds since the stream began
+};
+
+class StreamDecoder {
+  public:
+    explicit StreamDecoder(const RecognizerConfig& cfg);
+    ~StreamDecoder();
+    StreamDecoder(const StreamDecoder&) = delete;
+    StreamDecoder& operator=(const StreamDecoder&) = delete;
+
+    // Starts a stream, abandoning any stream in progress. Throws std::invalid_argument for a
+    // rate outside 8000..48000 or a phrase with a word the dictionary does not know (the
+    // message names it).
+    void begin(const StreamOptions& opt);
+    // Exactly one update per frame: the result of an utterance that ended within the audio
+    // seen so far, else the current partial hypothesis.
+    StreamUpdate accept(std::span<const int16_t> pcm);
+    // End of the stream: the result of whatever was not yet returned as final (maybe empty).
+    StreamUpdate finish();
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// vosk-server's messages: {"partial" : "..."}; {"result" : [...], "text" : "..."}; {"text" : ""}.
+std::string to_vosk_json(const StreamUpdate& u, const StreamOptions& opt);
+
+}  // namespace speech
