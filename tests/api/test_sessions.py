@@ -734,11 +734,16 @@ class D_Transcript(Base):
                 self.assertProblem(self.get(q), 400)
 
     def test_before_done_409(self):
-        """The worker is paused (SIGSTOP on the process this test's stack started) so that the
+        """The worker is paused (SIGSTOP on its master and decoder processes) so that the
         session is certainly still queued; SIGCONT lets it finish, and the transcript appears."""
         _, token, _ = S.new_user()
-        pid = worker_pid()
-        os.kill(pid, signal.SIGSTOP)
+        # The master and every decoder process: a decoder left running would claim the job.
+        master = worker_pid()
+        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+        pids = [master] + [int(p) for p in children.stdout.split()]
+        self.assertGreater(len(pids), 1, "the worker has no decoder processes")
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
         try:
             s = accepted(self, upload(token, fixture("tiny")))
             got = S.get(f"{API}/sessions/{s['id']}", token=token).json()
@@ -749,7 +754,8 @@ class D_Transcript(Base):
                 self.assertProblem(S.get(f"{API}/sessions/{s['id']}/transcript?format={fmt}", token=token), 409)
             self.assertProblem(S.post(f"{API}/sessions/{s['id']}/reanalyze", token=token), 409)
         finally:
-            os.kill(pid, signal.SIGCONT)
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
         self.assertEqual(wait_final(s["id"], token)["status"], "done")
         self.assertEqual(S.get(f"{API}/sessions/{s['id']}/transcript?format=txt", token=token).status, 200)
 
