@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "fcgi/pool.h"
+#include "live/daemon.h"
 #include "worker/worker.h"
 
 namespace {
@@ -17,6 +18,7 @@ void usage() {
     std::cerr << "usage: rostrum <command>\n"
                  "  api            run the FastCGI pool (nginx connects to api.socket)\n"
                  "  migrate        apply database migrations\n"
+                 "  live           run the WebSocket daemon (nginx proxies /ws/ to live.socket)\n"
                  "  worker [--drain]  run the job worker (--drain: process the queue, then exit)\n"
                  "  transcribe FILE [--json]  transcript (and analysis) of one file, no database\n"
                  "  check-config   print the effective configuration (secrets masked)\n"
@@ -38,11 +40,12 @@ int run(int argc, char** argv) {
         usage();
         return cmd.empty() ? 2 : 0;
     }
-    bool needs_secret = cmd == "api" || cmd == "cgi";
+    bool needs_secret = cmd == "api" || cmd == "cgi" || cmd == "live";
     core::Config cfg = core::load_config(needs_secret);
     core::log_setup(cmd == "cgi" ? "cgi" : cmd, core::parse_log_level(cfg.log_level));
     if (cmd == "api") return fcgi::run_pool(cfg);
     if (cmd == "cgi") return fcgi::run_cgi(cfg);
+    if (cmd == "live") return live::run_live_daemon(cfg);
     if (cmd == "worker") {
         bool drain = argc > 2 && std::string(argv[2]) == "--drain";
         return worker::run_worker_daemon(cfg, drain);

@@ -34,6 +34,16 @@ struct Config {
     int worker_threads;            // worker.threads: decoder threads of `rostrum worker`
     int worker_lease_s;            // worker.lease_s: a job's lease, renewed every third of it
     std::string model_root;        // speech.model_root: pocketsphinx models, one dir per language
+    std::string live_socket;       // live.socket: the WebSocket daemon's unix socket (nginx)
+    int live_decoders;             // live.decoders: decoder threads of `rostrum live`
+    std::string live_allowed_origins;  // live.allowed_origins: comma-separated browser origins
+    int live_max_message_bytes;        // live.max_message_bytes: a bigger message closes with 1009
+    int live_idle_timeout_s;           // live.idle_timeout_s: no traffic (pongs count) → closed
+    int live_max_stream_s;             // live.max_stream_s: longest /ws/transcribe stream (audio s)
+    int live_max_sockets_per_user;     // live.max_sockets_per_user: more upgrades answer 429
+    int live_send_queue_bytes;         // live.send_queue_bytes: a slower reader is closed (1008)
+    int live_events_keep_s;            // live.events_keep_s: stored events older than this pruned
+    int live_recheck_s;  // live.recheck_s: how often open sockets' users are re-checked
 };
 
 // A bad value: the message names the key and the value ("api.workers must be ...").

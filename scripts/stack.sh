@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The embedded stack: a private PostgreSQL cluster, `rostrum api`, `rostrum worker`, and nginx
-# on a local port,
+# The embedded stack: a private PostgreSQL cluster, `rostrum api`, `rostrum worker`,
+# `rostrum live` (WebSockets) and nginx on a local port,
 # all under one data directory. `make run` / `make stop` call this; so do the tests (with a
 # temp data directory, a free port and their own database).
 #
@@ -23,6 +23,7 @@ RUN=$DATA/run
 LOG=$DATA/log
 export ROSTRUM_DATA_DIR=$DATA
 export ROSTRUM_API_SOCKET=${ROSTRUM_API_SOCKET:-$RUN/api.sock}
+export ROSTRUM_LIVE_SOCKET=${ROSTRUM_LIVE_SOCKET:-$RUN/live.sock}
 EMBEDDED_PG=0
 if [ -z "${ROSTRUM_DB_URL:-}" ] && [ -z "${ROSTRUM_DATABASE_URL:-}" ]; then EMBEDDED_PG=1; fi
 # nginx's workers drop root for www-data; they must reach the API socket.
@@ -47,6 +48,7 @@ wait_for() {
 
 render() {  # render TEMPLATE OUT
     sed -e "s|@PORT@|$PORT|g" -e "s|@PREFIX@|$NGX|g" -e "s|@API_SOCKET@|$ROSTRUM_API_SOCKET|g" \
+        -e "s|@LIVE_SOCKET@|$ROSTRUM_LIVE_SOCKET|g" \
         -e "s|@WEB_ROOT@|$ROOT/web|g" -e "s|@DOCS_ROOT@|$ROOT/web/docs|g" \
         -e "s|@SWAGGER_ROOT@|$ROOT/web/node_modules/swagger-ui-dist|g" \
         -e "s|@AUTH_RATE@|${ROSTRUM_AUTH_RATE:-10r/s}|g" \
@@ -76,7 +78,8 @@ up() {
     mkdir -p "$RUN" "$LOG" "$DATA/audio"
     # Audio is readable by its owner and nginx's group only (nginx serves downloads).
     if [ -n "$NGINX_USER" ]; then chgrp "$NGINX_USER" "$DATA/audio" && chmod 0750 "$DATA/audio"; fi
-    if alive "$RUN/api.pid" && alive "$RUN/worker.pid" && alive "$NGX/nginx.pid"; then
+    if alive "$RUN/api.pid" && alive "$RUN/worker.pid" && alive "$RUN/live.pid" &&
+        alive "$NGX/nginx.pid"; then
         say "Rostrum is already running at http://127.0.0.1:$PORT/ (stop it with: make stop)"
         return 0
     fi
@@ -99,6 +102,14 @@ up() {
         # The worker announces itself in the database before it logs "ready" (readyz needs it).
         wait_for "[ \$(grep -c ': ready' '$LOG/worker.log') -gt ${before:-0} ]" 300 ||
             { say "stack: rostrum worker did not start; see $LOG/worker.log" >&2; tail -n 20 "$LOG/worker.log" >&2; exit 1; }
+    fi
+    if ! alive "$RUN/live.pid"; then
+        rm -f "$ROSTRUM_LIVE_SOCKET"
+        nohup "$BIN" live >>"$LOG/live.log" 2>&1 </dev/null &
+        echo $! >"$RUN/live.pid"
+        # Ready once it answers on its socket with its database connection up.
+        wait_for "curl -fsS -o /dev/null --unix-socket '$ROSTRUM_LIVE_SOCKET' http://live/readyz" 300 ||
+            { say "stack: rostrum live did not start; see $LOG/live.log" >&2; tail -n 20 "$LOG/live.log" >&2; exit 1; }
     fi
     if ! alive "$NGX/nginx.pid"; then
         port_free || { say "stack: port $PORT is in use; choose another with ROSTRUM_PORT" >&2; exit 1; }
@@ -125,6 +136,7 @@ down() {
     stop_pidfile "$NGX/nginx.pid" QUIT
     stop_pidfile "$RUN/api.pid" TERM
     stop_pidfile "$RUN/worker.pid" TERM
+    stop_pidfile "$RUN/live.pid" TERM
     if [ "$EMBEDDED_PG" = 1 ] && [ -d "$DATA/pg" ]; then "$ROOT/scripts/pg.sh" stop "$DATA/pg"; fi
     say "Rostrum stopped ($DATA)"
 }
@@ -133,6 +145,7 @@ status() {
     local ok=0
     alive "$RUN/api.pid" && say "api: running (pid $(cat "$RUN/api.pid"))" || { say "api: stopped"; ok=1; }
     alive "$RUN/worker.pid" && say "worker: running (pid $(cat "$RUN/worker.pid"))" || { say "worker: stopped"; ok=1; }
+    alive "$RUN/live.pid" && say "live: running (pid $(cat "$RUN/live.pid"))" || { say "live: stopped"; ok=1; }
     alive "$NGX/nginx.pid" && say "nginx: running on 127.0.0.1:$PORT" || { say "nginx: stopped"; ok=1; }
     return $ok
 }

@@ -1,0 +1,85 @@
+// Decoding and recording one stream on its lane.
+#include "live/lane.h"
+
+#include "core/temp_file.h"
+
+namespace live {
+
+std::unique_ptr<speech::StreamDecoder> Lane::take() {
+    if (idle.empty()) return std::make_unique<speech::StreamDecoder>(recognizer);
+    auto d = std::move(idle.back());
+    idle.pop_back();
+    return d;
+}
+
+void Lane::give_back(std::unique_ptr<speech::StreamDecoder> d) {
+    if (d) idle.push_back(std::move(d));
+}
+
+LiveStream::LiveStream(speech::StreamOptions opt, std::optional<SaveTarget> save)
+    : opt_(std::move(opt)), save_(std::move(save)) {}
+
+void LiveStream::begin(Lane& lane) {
+    decoder_ = lane.take();
+    try {
+        decoder_->begin(opt_);
+    } catch (...) {
+        lane.give_back(std::move(decoder_));
+        throw;
+    }
+    if (save_) wav_ = std::make_unique<WavWriter>(save_->audio_dir + "/tmp", opt_.sample_rate);
+}
+
+void LiveStream::collect(const speech::StreamUpdate& u) {
+    if (!u.final) return;
+    if (!u.text.empty()) text_ += (text_.empty() ? "" : " ") + u.text;
+    words_.insert(words_.end(), u.words.begin(), u.words.end());
+}
+
+std::string LiveStream::accept(Lane& lane, std::span<const int16_t> pcm) {
+    if (!decoder_) begin(lane);
+    // The audio is on disk before its reply goes out: a dropped socket keeps what it sent.
+    if (wav_) wav_->append(pcm);
+    speech::StreamUpdate u = decoder_->accept(pcm);
+    collect(u);
+    return speech::to_vosk_json(u, opt_);
+}
+
+std::string LiveStream::finish(Lane& lane) {
+    if (!decoder_) begin(lane);
+    speech::StreamUpdate u = decoder_->finish();
+    u.final = true;
+    collect(u);
+    lane.give_back(std::move(decoder_));
+    finished_ = true;
+    return speech::to_vosk_json(u, opt_);
+}
+
+void LiveStream::abandon(Lane& lane) {
+    if (decoder_ && !finished_) {
+        try {
+            collect(decoder_->finish());  // words of the last utterance are kept too
+        } catch (...) {
+            // a failing decoder still goes back; the audio is what matters
+        }
+    }
+    lane.give_back(std::move(decoder_));
+    finished_ = true;
+}
+
+std::optional<SavedStream> LiveStream::commit_audio() {
+    if (!save_ || !wav_ || wav_->seconds() <= 0) return std::nullopt;
+    SavedStream s;
+    s.target = *save_;
+    s.session_id = core::new_uuid();
+    s.audio_path = s.session_id + ".wav";
+    s.audio_bytes = wav_->bytes();
+    s.duration_s = wav_->seconds();
+    s.text = text_;
+    s.words = words_;
+    wav_->commit_to(save_->audio_dir + "/" + s.audio_path);
+    wav_.reset();
+    return s;
+}
+
+}  // namespace live

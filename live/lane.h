@@ -1,0 +1,73 @@
+// The decoder side of /ws/transcribe. A Lane is one decoder thread's state: the recognizer
+// configuration and the StreamDecoders it owns (pocketsphinx state cannot move between
+// threads, so a stream stays on its lane for its whole life). A LiveStream is one socket's
+// stream; every method runs on its lane's thread, frames in the order they arrived.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "live/wav_writer.h"
+#include "speech/stream.h"
+
+namespace live {
+
+struct Lane {
+    speech::RecognizerConfig recognizer;
+    std::vector<std::unique_ptr<speech::StreamDecoder>> idle;  // reused stream after stream
+
+    std::unique_ptr<speech::StreamDecoder> take();
+    void give_back(std::unique_ptr<speech::StreamDecoder> d);
+};
+
+// Where a saved stream goes (save=1): the owner and the session's fields.
+struct SaveTarget {
+    std::string user_id;
+    std::string kind;
+    std::string title;
+    std::optional<std::string> patient_id;
+    std::string audio_dir;  // <data>/audio
+};
+
+// A finished stream that was saved: its audio is already in place under audio_dir.
+struct SavedStream {
+    SaveTarget target;
+    std::string session_id;
+    std::string audio_path;  // file name under audio_dir
+    int64_t audio_bytes = 0;
+    double duration_s = 0;
+    std::string text;
+    std::vector<speech::Word> words;
+};
+
+class LiveStream {
+  public:
+    LiveStream(speech::StreamOptions opt, std::optional<SaveTarget> save);
+
+    // One vosk reply for the frame. Throws std::invalid_argument when the options are refused
+    // by the decoder (unknown phrase words), anything else for a decoder failure.
+    std::string accept(Lane& lane, std::span<const int16_t> pcm);
+    // The final vosk reply; the decoder goes back to the lane.
+    std::string finish(Lane& lane);
+    // The audio committed and described, when saving and any audio arrived; call after finish.
+    std::optional<SavedStream> commit_audio();
+    // The socket went away without eof: the decoder goes back, the audio is kept if saving.
+    void abandon(Lane& lane);
+
+  private:
+    void begin(Lane& lane);
+    void collect(const speech::StreamUpdate& u);
+
+    speech::StreamOptions opt_;
+    std::optional<SaveTarget> save_;
+    std::unique_ptr<speech::StreamDecoder> decoder_;
+    std::unique_ptr<WavWriter> wav_;
+    std::vector<speech::Word> words_;
+    std::string text_;
+    bool finished_ = false;
+};
+
+}  // namespace live

@@ -1,0 +1,111 @@
+// Checks on an upgrade request.
+#include "live/upgrade.h"
+
+#include "core/problem.h"
+#include "fcgi/authenticate.h"
+#include "fcgi/router.h"
+
+namespace live {
+namespace {
+
+constexpr const char* kKinds[] = {"practice", "scribe", "interview", "memo"};
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '/'))
+        s.remove_suffix(1);
+    return s;
+}
+
+bool same_text_ci(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
+}
+
+}  // namespace
+
+std::string access_token(const fcgi::Params& query, std::optional<std::string_view> cookie) {
+    if (auto t = query.get("token"); t && !t->empty()) return std::string(*t);
+    if (cookie) {
+        if (auto c = fcgi::cookie_value(*cookie, fcgi::kAccessCookie); c && !c->empty()) return *c;
+    }
+    throw core::ApiError::unauthorized("missing access token (?token= or the access cookie)");
+}
+
+std::vector<std::string> split_origins(const std::string& csv) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= csv.size()) {
+        size_t comma = csv.find(',', start);
+        if (comma == std::string::npos) comma = csv.size();
+        std::string_view piece = trim(std::string_view(csv).substr(start, comma - start));
+        if (!piece.empty()) out.emplace_back(piece);
+        start = comma + 1;
+    }
+    return out;
+}
+
+void check_origin(std::optional<std::string_view> origin, std::string_view host,
+                  const std::vector<std::string>& allowed) {
+    if (!origin) return;
+    std::string_view o = trim(*origin);
+    for (const auto& a : allowed)
+        if (same_text_ci(o, a)) return;
+    size_t scheme_end = o.find("://");
+    if (scheme_end != std::string_view::npos && !host.empty() &&
+        same_text_ci(o.substr(scheme_end + 3), host))
+        return;
+    throw core::ApiError::forbidden("origin not allowed");
+}
+
+std::optional<int64_t> events_since(const fcgi::Params& query) {
+    auto v = query.get("since");
+    if (!v) return std::nullopt;
+    int64_t n = 0;
+    if (v->empty() || v->size() > 18) throw core::ApiError::bad_request("must be a seq", "since");
+    for (char c : *v) {
+        if (c < '0' || c > '9') throw core::ApiError::bad_request("must be a seq", "since");
+        n = n * 10 + (c - '0');
+    }
+    return n;
+}
+
+std::optional<SaveTarget> save_target(const fcgi::Params& query) {
+    auto save = query.get("save");
+    if (!save || *save == "0" || *save == "false") {
+        for (const char* k : {"kind", "title", "patient_id"})
+            if (query.has(k)) throw core::ApiError::bad_request("only with save=1", k);
+        return std::nullopt;
+    }
+    if (*save != "1" && *save != "true")
+        throw core::ApiError::bad_request("must be 0 or 1", "save");
+    SaveTarget t;
+    t.kind = std::string(query.get("kind").value_or("practice"));
+    bool known = false;
+    for (const char* k : kKinds) known = known || t.kind == k;
+    if (!known)
+        throw core::ApiError::unprocessable("kind", "must be practice, scribe, interview or memo");
+    t.title = std::string(query.get("title").value_or(""));
+    if (t.title.size() > 200) throw core::ApiError::unprocessable("title", "at most 200 bytes");
+    if (auto p = query.get("patient_id")) {
+        std::string id(*p);
+        if (!fcgi::normalise_uuid(id))
+            throw core::ApiError::unprocessable("patient_id", "must be a UUID");
+        t.patient_id = id;
+    }
+    return t;
+}
+
+void allow_params(const fcgi::Params& query, std::initializer_list<std::string_view> names) {
+    for (const auto& [k, v] : query.items()) {
+        bool ok = k == "token";
+        for (auto n : names) ok = ok || k == n;
+        if (!ok) throw core::ApiError::bad_request("unknown parameter", k);
+    }
+}
+
+}  // namespace live

@@ -1,0 +1,39 @@
+// What an upgrade request must show before it becomes a socket, as plain functions of the
+// request's parts (no networking here, so they are unit-tested directly): the access token,
+// the Origin, and the endpoint's own parameters. Refusals are core::ApiError (401, 403, 400,
+// 422), answered as problem+json before any socket exists.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fcgi/query.h"
+#include "live/lane.h"
+
+namespace live {
+
+// The token from ?token= (vosk clients cannot set headers) or else the HttpOnly access cookie.
+// Throws 401 when neither is present.
+std::string access_token(const fcgi::Params& query, std::optional<std::string_view> cookie);
+
+// A browser's Origin must name this site (its authority equals the Host header) or one of
+// live.allowed_origins ("https://app.example.com,http://localhost:3000"); a request without
+// Origin comes from a non-browser client and is allowed. Throws 403 otherwise.
+void check_origin(std::optional<std::string_view> origin, std::string_view host,
+                  const std::vector<std::string>& allowed);
+std::vector<std::string> split_origins(const std::string& csv);
+
+// ?since=<seq> of /ws/events (absent: live events only). Throws 400.
+std::optional<int64_t> events_since(const fcgi::Params& query);
+
+// save=1&kind=&title=&patient_id= of /ws/transcribe; nullopt unless save=1. Throws 400/422.
+// user_id and audio_dir are filled by the caller.
+std::optional<SaveTarget> save_target(const fcgi::Params& query);
+
+// Only the named parameters (plus token) are accepted; throws 400 naming another.
+void allow_params(const fcgi::Params& query, std::initializer_list<std::string_view> names);
+
+}  // namespace live
