@@ -14,6 +14,7 @@ import unicodedata
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
+from checks import ApiCase, without_request_id  # noqa: E402
 from stack import Stack  # noqa: E402
 
 S = None
@@ -97,12 +98,6 @@ def fingerprint():
     return S.fingerprint()
 
 
-def without_request_id(r):
-    body = r.json()
-    body.pop("request_id", None)
-    return body
-
-
 def set_cookies(r):
     """{name: (value, attributes-lower-case)} from every Set-Cookie header."""
     out = {}
@@ -113,19 +108,7 @@ def set_cookies(r):
     return out
 
 
-class Base(unittest.TestCase):
-    def assertProblem(self, r, status):
-        self.assertEqual(r.status, status, r)
-        ct = r.header("content-type") or ""
-        self.assertTrue(ct.startswith("application/problem+json"), f"content-type {ct!r}: {r}")
-        body = r.json()
-        for k in ("type", "title", "status", "detail"):
-            self.assertIn(k, body, r)
-        self.assertEqual(body["status"], status, r)
-        if status == 401:
-            self.assertEqual(r.header("www-authenticate"), "Bearer", r)
-        return body
-
+class Base(ApiCase):
     def assertUnchanged(self, before):
         self.assertEqual(fingerprint(), before, "the database changed after a refused request")
 

@@ -14,6 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
+from checks import ApiCase  # noqa: E402
 from stack import SOURCE, Response, Stack  # noqa: E402
 
 S = None
@@ -115,20 +116,9 @@ def access_lines():
     return S.log_text("nginx/logs/access.log").splitlines()
 
 
-class Base(unittest.TestCase):
+class Base(ApiCase):
     def assertProblem(self, r, statuses, why=""):
-        statuses = (statuses,) if isinstance(statuses, int) else tuple(statuses)
-        self.assertIsNotNone(r, f"{why}: no response")
-        self.assertIn(r.status, statuses, f"{why}: {r}")
-        self.assertLess(r.status, 500, f"{why}: {r}")
-        ct = r.header("content-type") or ""
-        self.assertTrue(ct.startswith("application/problem+json"), f"{why}: content-type {ct!r}: {r}")
-        body = json.loads(r.body)
-        for k in ("type", "title", "status", "detail"):
-            self.assertIn(k, body, f"{why}: {r}")
-        self.assertEqual(body["status"], r.status, f"{why}: {r}")
-        if r.status == 401:
-            self.assertEqual(r.header("www-authenticate"), "Bearer", f"{why}: {r}")
+        body = super().assertProblem(r, statuses, why)
         CASES.append((why, r.status))
         return body
 

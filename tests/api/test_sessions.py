@@ -26,6 +26,7 @@ import wave
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 import stack  # noqa: E402
+from checks import ApiCase, without_request_id  # noqa: E402
 from stack import Stack  # noqa: E402
 
 S = None
@@ -196,26 +197,6 @@ def accepted(tc, r):
     return s
 
 
-def worker_pid():
-    with open(os.path.join(S.dir, "run/worker.pid")) as f:
-        return int(f.read())
-
-
-def check_worker_alive():
-    """A dead `rostrum worker` leaves every job queued forever: say so at once instead of timing
-    out, and start it again (scripts/stack.sh up starts only what is missing) so that the
-    following tests still have a worker."""
-    try:
-        os.kill(worker_pid(), 0)
-        return
-    except ProcessLookupError:
-        pass
-    tail = S.log_text("log/worker.log").splitlines()[-15:]
-    S.script("up")
-    raise AssertionError("rostrum worker died (no log line says why: a crash?); restarted it. "
-                         "worker.log tail:\n" + "\n".join(tail))
-
-
 def wait_final(sid, token, timeout=DONE_TIMEOUT):
     """Polls GET /sessions/{id} until done or failed; returns the session."""
     last = {}
@@ -226,7 +207,7 @@ def wait_final(sid, token, timeout=DONE_TIMEOUT):
         last["s"] = r.json()
         if last["s"]["status"] in FINAL:
             return True
-        check_worker_alive()
+        S.ensure_job_worker()
         return False
 
     S.wait_until(finished, timeout, what=f"session {sid} to be done or failed (last: {last.get('s')})")
@@ -244,37 +225,17 @@ def wait_all_final(ids, token, timeout=DONE_TIMEOUT):
                 out[sid] = r.json()
                 pending.remove(sid)
         if pending:
-            check_worker_alive()
+            S.ensure_job_worker()
         return not pending
 
     S.wait_until(finished, timeout, what=f"sessions {pending} to finish")
     return out
 
 
-def quiesce(timeout=DONE_TIMEOUT):
-    """No job queued or running: the database only changes when a request changes it."""
-    def idle():
-        if S.sql("SELECT count(*) FROM jobs WHERE status IN ('queued','running')") == [["0"]]:
-            return True
-        check_worker_alive()
-        return False
-    S.wait_until(idle, timeout, what="the job queue to drain")
-
-
 def fingerprint():
     """S.fingerprint() after the job queue drained."""
-    quiesce()
+    S.quiesce()
     return S.fingerprint()
-
-
-def audio_files():
-    return sorted(n for n in os.listdir(os.path.join(S.dir, "audio")) if n != "tmp")
-
-
-def without_request_id(r):
-    b = r.json()
-    b.pop("request_id", None)
-    return b
 
 
 def primary():
@@ -289,23 +250,11 @@ def primary():
     return PRIMARY
 
 
-class Base(unittest.TestCase):
-    def assertProblem(self, r, status):
-        self.assertEqual(r.status, status, r)
-        ct = r.header("content-type") or ""
-        self.assertTrue(ct.startswith("application/problem+json"), f"content-type {ct!r}: {r}")
-        body = r.json()
-        for k in ("type", "title", "status", "detail"):
-            self.assertIn(k, body, r)
-        self.assertEqual(body["status"], status, r)
-        if status == 401:
-            self.assertEqual(r.header("www-authenticate"), "Bearer", r)
-        return body
-
+class Base(ApiCase):
     def assertUnchanged(self, before, files_before=None):
         self.assertEqual(fingerprint(), before, "the database changed after a refused request")
         if files_before is not None:
-            self.assertEqual(audio_files(), files_before, "a refused request left a file in audio/")
+            self.assertEqual(S.audio_files(), files_before, "a refused request left a file in audio/")
         self.assertEqual(os.listdir(os.path.join(S.dir, "audio", "tmp")), [], "audio/tmp is not empty")
 
     def assertSessionShape(self, s):
@@ -446,7 +395,7 @@ class A_Upload(Base):
 
     def test_language_not_installed_422_lists_en_us(self):
         _, token, _ = S.new_user()
-        before, files = fingerprint(), audio_files()
+        before, files = fingerprint(), S.audio_files()
         body = self.assertProblem(upload(token, fixture("tiny"), language="fr"), 422)
         self.assertIn("en-us", json.dumps(body), body)
         self.assertIn("language", [e.get("field") for e in body.get("errors", [])], body)
@@ -738,9 +687,7 @@ class D_Transcript(Base):
         session is certainly still queued; SIGCONT lets it finish, and the transcript appears."""
         _, token, _ = S.new_user()
         # The master and every decoder process: a decoder left running would claim the job.
-        master = worker_pid()
-        children = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
-        pids = [master] + [int(p) for p in children.stdout.split()]
+        pids = S.job_worker_pids()
         self.assertGreater(len(pids), 1, "the worker has no decoder processes")
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
@@ -920,7 +867,7 @@ class H_Delete(Base):
     def test_delete_refused(self):
         _, token, _ = S.new_user()
         s = done_session(token)
-        before, files = fingerprint(), audio_files()
+        before, files = fingerprint(), S.audio_files()
         self.assertProblem(S.request("DELETE", f"{API}/sessions/{s['id']}?force=1", token=token), 400)
         self.assertProblem(S.request("DELETE", f"{API}/sessions/{s['id']}"), 401)
         self.assertProblem(S.request("DELETE", f"{API}/sessions/{uuid.uuid4()}", token=token), 404)
@@ -950,7 +897,7 @@ class I_Ownership(Base):
         return S.request(method, path, json_body=body, token=token)
 
     def test_b_gets_404_like_a_random_id(self):
-        before, files = fingerprint(), audio_files()
+        before, files = fingerprint(), S.audio_files()
         for sid in self.a_ids:
             for (method, path, body), (_, rpath, _) in zip(self.routes(sid), self.routes(uuid.uuid4())):
                 with self.subTest(route=f"{method} {path}"):
@@ -971,7 +918,7 @@ class I_Ownership(Base):
     def test_upload_to_a_session_id_is_no_route(self):
         """B59: there is no upload to an existing session; B's attempt at A's id answers like a
         random id and stores nothing."""
-        before, files = fingerprint(), audio_files()
+        before, files = fingerprint(), S.audio_files()
         data = fixture("tiny")
         for sid in (self.a_ids[0], uuid.uuid4()):
             for path in (f"{API}/sessions/{sid}/audio", f"{API}/sessions/{sid}"):
@@ -1062,7 +1009,7 @@ class J_Memory(Base):
         head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n'
                 f'Content-Type: audio/wav\r\n\r\n').encode() + wav_head
         tail = f"\r\n--{boundary}--\r\n".encode()
-        files = audio_files()
+        files = S.audio_files()
         before_fp = fingerprint()
         conn = http.client.HTTPConnection("127.0.0.1", S.port, timeout=300)
         try:

@@ -31,6 +31,7 @@ import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 import stack  # noqa: E402
+from checks import ApiCase  # noqa: E402
 from stack import Stack  # noqa: E402
 
 S = None
@@ -247,23 +248,6 @@ def post_streamed(content_type, length, chunks, token=None, read_early=False):
         conn.close()
 
 
-def worker_pid():
-    with open(os.path.join(S.dir, "run/worker.pid")) as f:
-        return int(f.read())
-
-
-def check_worker_alive():
-    try:
-        os.kill(worker_pid(), 0)
-        return
-    except ProcessLookupError:
-        pass
-    tail = S.log_text("log/worker.log").splitlines()[-15:]
-    S.script("up")
-    raise AssertionError("rostrum worker died (no log line says why: a crash?); restarted it. "
-                         "worker.log tail:\n" + "\n".join(tail))
-
-
 def wait_final(sid, timeout=120):
     last = {}
 
@@ -273,30 +257,17 @@ def wait_final(sid, timeout=120):
         last["s"] = r.json()
         if last["s"]["status"] in FINAL:
             return True
-        check_worker_alive()
+        S.ensure_job_worker()
         return False
 
     S.wait_until(finished, timeout, what=f"session {sid} to finish (last: {last.get('s')})")
     return last["s"]
 
 
-def quiesce(timeout=120):
-    def idle():
-        if S.sql("SELECT count(*) FROM jobs WHERE status IN ('queued','running')") == [["0"]]:
-            return True
-        check_worker_alive()
-        return False
-    S.wait_until(idle, timeout, what="the job queue to drain")
-
-
 def fingerprint():
     """S.fingerprint() after the job queue drained."""
-    quiesce()
+    S.quiesce()
     return S.fingerprint()
-
-
-def audio_files():
-    return sorted(n for n in os.listdir(os.path.join(S.dir, "audio")) if n != "tmp")
 
 
 def tmp_files():
@@ -320,23 +291,10 @@ def api_saw(r):
     return bool(rid) and f"req={rid}" in S.log_text("log/api.log")
 
 
-class Base(unittest.TestCase):
-    def assertProblem(self, r, statuses):
-        statuses = (statuses,) if isinstance(statuses, int) else tuple(statuses)
-        self.assertIn(r.status, statuses, r)
-        ct = r.header("content-type") or ""
-        self.assertTrue(ct.startswith("application/problem+json"), f"content-type {ct!r}: {r}")
-        body = r.json()
-        for k in ("type", "title", "status", "detail"):
-            self.assertIn(k, body, r)
-        self.assertEqual(body["status"], r.status, r)
-        if r.status == 401:
-            self.assertEqual(r.header("www-authenticate"), "Bearer", r)
-        return body
-
+class Base(ApiCase):
     def refused(self, send, statuses, max_seconds=None):
         """send() makes the request; asserts the problem and that nothing was stored."""
-        before, files = fingerprint(), audio_files()
+        before, files = fingerprint(), S.audio_files()
         t0 = time.monotonic()
         r = send()
         elapsed = time.monotonic() - t0
@@ -344,7 +302,7 @@ class Base(unittest.TestCase):
         body = self.assertProblem(r, statuses)
         if max_seconds is not None:
             self.assertLess(elapsed, max_seconds, f"took {elapsed:.1f} s")
-        self.assertEqual(audio_files(), files, "a refused upload left a file in audio/")
+        self.assertEqual(S.audio_files(), files, "a refused upload left a file in audio/")
         self.assertEqual(tmp_files(), [], "audio/tmp is not empty after a refused upload")
         self.assertEqual(fingerprint(), before, "the database changed after a refused upload")
         return r, body
@@ -357,7 +315,7 @@ class Base(unittest.TestCase):
         self.assertEqual(s["status"], "queued")
         self.assertEqual(r.header("location"), f"{API}/sessions/{s['id']}")
         self.assertEqual(s["audio_format"], fmt, s)
-        self.assertIn(f"{s['id']}.{fmt}", audio_files())
+        self.assertIn(f"{s['id']}.{fmt}", S.audio_files())
         self.assertEqual(tmp_files(), [])
         return s
 
@@ -501,7 +459,7 @@ class B_Content(Base):
         """The tag claims 200 MB in a small file: refused (415/422) or accepted; never a 200 MB read."""
         mp3 = tool("lame", "--quiet", clip_path(), os.path.join(TMPDIR, "b51.mp3"))
         data = id3v2([(b"TIT2", b"\x03title")], size=200 * 1000 * 1000) + mp3
-        before, files = fingerprint(), audio_files()
+        before, files = fingerprint(), S.audio_files()
         r = post_multipart([file_part(data, "x.mp3", "audio/mpeg")])
         self.assertLess(r.status, 500, r)
         if r.status == 202:
@@ -510,7 +468,7 @@ class B_Content(Base):
             self.assertEqual(self.jobs_of(s["id"])[0][2], "1")
         else:
             self.assertProblem(r, (415, 422))
-            self.assertEqual((audio_files(), tmp_files(), fingerprint()), (files, [], before))
+            self.assertEqual((S.audio_files(), tmp_files(), fingerprint()), (files, [], before))
 
     def test_b58_odd_byte_count_raw_l16(self):
         body = PCM[:16001]
@@ -521,7 +479,7 @@ class B_Content(Base):
     def test_b50_ogg_with_corrupted_page_crc(self):
         ogg = bytearray(tool("oggenc", "-Q", clip_path(), "-o", os.path.join(TMPDIR, "b50.ogg")))
         ogg[22] ^= 0xFF  # first page's CRC
-        before, files = fingerprint(), audio_files()
+        before, files = fingerprint(), S.audio_files()
         r = post_multipart([file_part(bytes(ogg), "c.ogg", "audio/ogg")])
         self.assertLess(r.status, 500, r)
         if r.status == 202:
@@ -530,7 +488,7 @@ class B_Content(Base):
             self.assertEqual(self.jobs_of(s["id"])[0][2], "1")
         else:
             self.assertProblem(r, (415, 422))
-            self.assertEqual((audio_files(), tmp_files(), fingerprint()), (files, [], before))
+            self.assertEqual((S.audio_files(), tmp_files(), fingerprint()), (files, [], before))
 
 
 def dechunk(body):
@@ -557,12 +515,12 @@ class C_Limits(Base):
         """STREAMINFO total_samples = 0 (unknown): only decoding finds the 10 h. Refused at once, or
         accepted and the job fails too_long after decoding at most upload.max_seconds, attempts = 1."""
         lying = flac_silence(10 * 3600, declared_samples=0)
-        before, files = fingerprint(), audio_files()
+        before, files = fingerprint(), S.audio_files()
         r = post_multipart([file_part(lying, "lying.flac", "audio/flac")])
         self.assertLess(r.status, 500, r)
         if r.status != 202:
             self.assertProblem(r, (413, 422))
-            self.assertEqual((audio_files(), tmp_files(), fingerprint()), (files, [], before))
+            self.assertEqual((S.audio_files(), tmp_files(), fingerprint()), (files, [], before))
             return
         s = self.accepted(r, "flac")
         done = wait_final(s["id"])
@@ -708,7 +666,7 @@ class E_AcceptedHostile(Base):
         self.assertEqual(os.path.exists("/etc/cron.d/x"), cron_before)
         self.assertFalse(os.path.exists("/tmp/rostrum-owned.wav"))
         self.assertFalse(os.path.exists(os.path.join(S.dir, "boot.ini")))
-        quiesce()
+        S.quiesce()
 
     def test_b38_filename_star_and_quotes(self):
         tiny = wav(PCM[:16000])
@@ -716,7 +674,7 @@ class E_AcceptedHostile(Base):
         files_before = data_files()
         s = self.accepted(post_multipart([(head, tiny)]))
         self.assertEqual(data_files() - files_before, {os.path.join("audio", f"{s['id']}.wav")})
-        quiesce()
+        S.quiesce()
 
     def test_b46_wav_data_size_ffffffff(self):
         data = wav(PCM[:32000], data_size=0xFFFFFFFF, riff_size=0xFFFFFFFF)
@@ -833,7 +791,7 @@ class E_AcceptedHostile(Base):
 
 class ZzLogs(Base):
     def test_no_5xx_and_tmp_empty(self):
-        quiesce()
+        S.quiesce()
         access = S.log_text("nginx/logs/access.log")
         self.assertEqual([line for line in access.splitlines()
                           if re.search(r'" 5\d\d ', line) and '"GET /readyz"' not in line], [])
@@ -841,7 +799,7 @@ class ZzLogs(Base):
         self.assertEqual(tmp_files(), [])
         # Every file in audio/ belongs to a session row, and every row has its file.
         rows = {f"{i}.{fmt}" for i, fmt in S.sql("SELECT id, audio_format FROM sessions")}
-        self.assertEqual(set(audio_files()), rows)
+        self.assertEqual(set(S.audio_files()), rows)
 
 
 if __name__ == "__main__":

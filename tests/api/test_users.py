@@ -11,6 +11,7 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
+from checks import ApiCase, without_request_id  # noqa: E402
 from stack import Stack  # noqa: E402
 
 S = None
@@ -66,25 +67,7 @@ def fingerprint():
     return S.fingerprint()
 
 
-def without_request_id(r):
-    b = r.json()
-    b.pop("request_id", None)
-    return b
-
-
-class Base(unittest.TestCase):
-    def assertProblem(self, r, status):
-        self.assertEqual(r.status, status, r)
-        ct = r.header("content-type") or ""
-        self.assertTrue(ct.startswith("application/problem+json"), f"content-type {ct!r}: {r}")
-        body = r.json()
-        for k in ("type", "title", "status", "detail"):
-            self.assertIn(k, body, r)
-        self.assertEqual(body["status"], status, r)
-        if status == 401:
-            self.assertEqual(r.header("www-authenticate"), "Bearer", r)
-        return body
-
+class Base(ApiCase):
     def assertUnchanged(self, before):
         self.assertEqual(fingerprint(), before, "the database changed after a refused request")
 

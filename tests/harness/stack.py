@@ -195,6 +195,44 @@ class Stack:
         r = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
         return [int(p) for p in r.stdout.split()]
 
+    # --- the job worker (`rostrum worker`: a master and one process per decoder) ---------
+    def job_worker_pid(self):
+        with open(os.path.join(self.dir, "run/worker.pid")) as f:
+            return int(f.read())
+
+    def job_worker_pids(self):
+        """The worker's master first, then its decoder processes."""
+        master = self.job_worker_pid()
+        r = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+        return [master] + [int(p) for p in r.stdout.split()]
+
+    def ensure_job_worker(self):
+        """A dead `rostrum worker` leaves every job queued forever: say so at once instead of
+        timing out, and start it again (stack.sh up starts only what is missing) so that the
+        following tests still have a worker."""
+        try:
+            os.kill(self.job_worker_pid(), 0)
+            return
+        except ProcessLookupError:
+            pass
+        tail = self.log_text("log/worker.log").splitlines()[-15:]
+        self.script("up")
+        raise AssertionError("rostrum worker died (no log line says why: a crash?); restarted it. "
+                             "worker.log tail:\n" + "\n".join(tail))
+
+    def quiesce(self, timeout=120):
+        """No job queued or running: the database only changes when a request changes it."""
+        def idle():
+            if self.sql("SELECT count(*) FROM jobs WHERE status IN ('queued','running')") == [["0"]]:
+                return True
+            self.ensure_job_worker()
+            return False
+        self.wait_until(idle, timeout, what="the job queue to drain")
+
+    def audio_files(self):
+        """The stored audio files (audio/ without its tmp/ folder)."""
+        return sorted(n for n in os.listdir(os.path.join(self.dir, "audio")) if n != "tmp")
+
     def wait_until(self, predicate, timeout=30, what="condition"):
         """Polls predicate() (no fixed sleeps as synchronisation); raises after timeout."""
         deadline = time.monotonic() + timeout
