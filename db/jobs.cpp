@@ -41,10 +41,28 @@ constexpr Statement kRetryJob{"retry_job", R"sql(
                     last_error = $3, locked_by = NULL, locked_until = NULL, updated_at = now()
     WHERE id = $1 AND attempts = $2 AND status = 'running'
     RETURNING status)sql"};
+// The session goes back to `queued` with its job: a released job must not leave its session
+// showing `processing` while nobody works on it.
 constexpr Statement kReleaseJob{"release_job", R"sql(
-    UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL,
-                    locked_until = NULL, updated_at = now()
-    WHERE id = $1 AND attempts = $2 AND status = 'running')sql"};
+    WITH released AS (
+        UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL,
+                        locked_until = NULL, updated_at = now()
+        WHERE id = $1 AND attempts = $2 AND status = 'running'
+        RETURNING session_id)
+    UPDATE sessions s SET status = 'queued', progress = 0, updated_at = now()
+    FROM released WHERE s.id = released.session_id
+    RETURNING s.id)sql"};
+// FOR SHARE: a re-claim (UPDATE of the job row) cannot slip in between the check and the write;
+// a progress write waiting behind one re-reads the row and finds the attempt changed.
+constexpr Statement kReportProgress{"report_progress", R"sql(
+    UPDATE sessions SET status = 'processing', progress = $3, updated_at = now()
+    WHERE id = (SELECT session_id FROM jobs
+                WHERE id = $1 AND attempts = $2 AND status = 'running'
+                FOR SHARE))sql"};
+constexpr Statement kJobHeldBy{"job_held_by", R"sql(
+    SELECT id, kind, session_id, user_id, lane, attempts, max_attempts FROM jobs
+    WHERE locked_by = $1 AND status = 'running'
+    ORDER BY id DESC LIMIT 1)sql"};
 // Jobs whose workers died on every attempt: dead, their sessions failed, the owners told.
 constexpr Statement kReapJobs{"reap_expired_jobs", R"sql(
     WITH dead AS (
@@ -79,6 +97,19 @@ std::string num(double v) {
     return buf;
 }
 
+// A claimed or held job from a RETURNING/SELECT of (id, kind, session_id, user_id, lane,
+// attempts, max_attempts).
+std::optional<Job> job_from(const Result& r) {
+    if (r.rows() == 0) return std::nullopt;
+    return Job{r.i64(0, 0),
+               r.str(0, 1),
+               r.str(0, 2),
+               r.str(0, 3),
+               r.str(0, 4),
+               static_cast<int>(r.i64(0, 5)),
+               static_cast<int>(r.i64(0, 6))};
+}
+
 }  // namespace
 
 void enqueue_job(Db& db, const std::string& kind, const std::string& session_id,
@@ -88,17 +119,19 @@ void enqueue_job(Db& db, const std::string& kind, const std::string& session_id,
 
 std::optional<Job> claim_job(Db& db, const std::string& worker, bool short_lane, bool long_lane,
                              int lease_s) {
-    Result r = db.exec(kClaimJob,
-                       {worker, std::to_string(lease_s), std::string(short_lane ? "true" : "false"),
-                        std::string(long_lane ? "true" : "false")});
-    if (r.rows() == 0) return std::nullopt;
-    return Job{r.i64(0, 0),
-               r.str(0, 1),
-               r.str(0, 2),
-               r.str(0, 3),
-               r.str(0, 4),
-               static_cast<int>(r.i64(0, 5)),
-               static_cast<int>(r.i64(0, 6))};
+    return job_from(db.exec(
+        kClaimJob, {worker, std::to_string(lease_s), std::string(short_lane ? "true" : "false"),
+                    std::string(long_lane ? "true" : "false")}));
+}
+
+std::optional<Job> job_held_by(Db& db, const std::string& worker) {
+    return job_from(db.exec(kJobHeldBy, {worker}));
+}
+
+bool report_progress(Db& db, const Job& job, double fraction) {
+    return db.exec(kReportProgress,
+                   {std::to_string(job.id), std::to_string(job.attempts), num(fraction)})
+               .affected() == 1;
 }
 
 bool renew_lease(Db& db, const Job& job, int lease_s) {
@@ -119,8 +152,8 @@ bool fail_job(Db& db, const Job& job, const std::string& error, bool permanent) 
     return r.rows() == 1 && r.str(0, 0) == "dead";
 }
 
-void release_job(Db& db, const Job& job) {
-    db.exec(kReleaseJob, {std::to_string(job.id), std::to_string(job.attempts)});
+bool release_job(Db& db, const Job& job) {
+    return db.exec(kReleaseJob, {std::to_string(job.id), std::to_string(job.attempts)}).rows() == 1;
 }
 
 double backoff_seconds(int attempts) {

@@ -39,8 +39,15 @@ bool complete_job(Db& db, const Job& job);
 // A retryable failure: back to queued after a delay, or dead at max_attempts. Returns true
 // when the job is dead (the caller marks the session failed).
 bool fail_job(Db& db, const Job& job, const std::string& error, bool permanent);
-// Gives the job back without counting the attempt (graceful shutdown).
-void release_job(Db& db, const Job& job);
+// Gives the job back without counting the attempt (graceful shutdown), and its session back to
+// `queued` in the same statement. False when the job was no longer ours (nothing changed).
+bool release_job(Db& db, const Job& job);
+// Stores the session's progress (status `processing`) only while the job is still ours at this
+// attempt: a stale worker cannot move it. False when fenced off (the caller abandons the job).
+bool report_progress(Db& db, const Job& job, double fraction);
+// The running job a worker (locked_by name) holds, if any: for the master's log when a decoder
+// process dies.
+std::optional<Job> job_held_by(Db& db, const std::string& worker);
 
 // Seconds to wait before attempt n+1: min(600, 2^n) × a random factor in [0.5, 1.5).
 double backoff_seconds(int attempts);

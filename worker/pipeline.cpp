@@ -1,8 +1,8 @@
 // The transcribe and analyze jobs.
 #include "worker/pipeline.h"
 
-#include <chrono>
 #include <cstdio>
+#include <system_error>
 
 #include "core/json.h"
 #include "core/log.h"
@@ -14,40 +14,38 @@
 namespace worker {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 std::string num(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3f", v);
     return buf;
 }
 
-// Progress: stored on the session, announced as an event, and a checkpoint where the lease is
-// renewed (every third of it) and shutdown is noticed.
+// Progress: stored on the session (fenced by the attempt) and announced as an event, in one
+// transaction; and checkpoints where a lost lease or a shutdown is noticed. The lease itself is
+// renewed by the decoder's LeaseKeeper, whatever the pace of these checkpoints.
 class Progress {
   public:
-    Progress(JobContext& ctx, const db::Job& job)
-        : ctx_(ctx), job_(job), last_renew_(Clock::now()) {}
+    Progress(JobContext& ctx, const db::Job& job) : ctx_(ctx), job_(job) {}
 
     void stage(const char* name, double fraction) {
         checkpoint();
-        db::set_session_progress(ctx_.db, job_.session_id, "processing", fraction);
+        db::Tx tx(ctx_.db);
+        if (!db::report_progress(ctx_.db, job_, fraction))
+            throw JobInterrupted(JobInterrupted::Why::lease_lost, "fenced off at progress");
         core::JsonWriter w;
         w.begin_object().field("id", job_.session_id).field("status", "processing");
         w.key("progress").raw(num(fraction)).field("stage", name).end_object();
         db::publish_event(ctx_.db, job_.user_id, "session.progress", w.take());
+        tx.commit();
         last_fraction_ = fraction;
     }
 
-    // Called often (per decoded chunk, per utterance): cheap unless a renewal is due.
+    // Called often (per decoded chunk, per utterance): two atomic loads.
     void checkpoint() {
+        if (ctx_.lease_lost.load())
+            throw JobInterrupted(JobInterrupted::Why::lease_lost, "lease lost");
         if (ctx_.stopping.load())
             throw JobInterrupted(JobInterrupted::Why::shutdown, "shutting down");
-        auto due = std::chrono::seconds(std::max(1, ctx_.cfg.worker_lease_s / 3));
-        if (Clock::now() - last_renew_ < due) return;
-        if (!db::renew_lease(ctx_.db, job_, ctx_.cfg.worker_lease_s))
-            throw JobInterrupted(JobInterrupted::Why::lease_lost, "lease lost");
-        last_renew_ = Clock::now();
     }
 
     // Recognition reports 0..1; it is shown as 0.15..0.85 of the whole job, at most every 10%.
@@ -60,7 +58,6 @@ class Progress {
   private:
     JobContext& ctx_;
     const db::Job& job_;
-    Clock::time_point last_renew_;
     double last_fraction_ = 0;
 };
 
@@ -163,6 +160,27 @@ std::string audio_error_text(const speech::AudioError& e) {
     }
 }
 
+// Graceful shutdown: the job and its session go back to `queued` (and the owner is told) in one
+// transaction, so the next worker starts it afresh.
+void release(JobContext& ctx, const db::Job& job) {
+    db::Tx tx(ctx.db);
+    if (!db::release_job(ctx.db, job)) return;  // not ours any more: nothing to give back
+    core::JsonWriter w;
+    w.begin_object().field("id", job.session_id).field("status", "queued");
+    w.key("progress").raw("0").end_object();
+    db::publish_event(ctx.db, job.user_id, "session.progress", w.take());
+    tx.commit();
+}
+
+// The file under the data directory could not be opened. Its path is for the log only: the
+// session's error is shown to its owner. A missing file will not come back: permanent.
+void record_file_failure(JobContext& ctx, const db::Job& job, const std::system_error& e) {
+    core::log_warn("job " + std::to_string(job.id) + ": " + e.what());
+    bool missing = e.code() == std::errc::no_such_file_or_directory;
+    record_failure(
+        ctx, job, missing ? "the audio file is missing" : "the audio file cannot be read", missing);
+}
+
 }  // namespace
 
 void run_job(JobContext& ctx, const db::Job& job) {
@@ -179,11 +197,13 @@ void run_job(JobContext& ctx, const db::Job& job) {
             transcribe(ctx, job, *session, progress);
         }
     } catch (const JobInterrupted& e) {
-        if (e.why == JobInterrupted::Why::shutdown) db::release_job(ctx.db, job);
+        if (e.why == JobInterrupted::Why::shutdown) release(ctx, job);
         throw;
     } catch (const speech::AudioError& e) {
         // The file will not get better by trying again: permanent.
         record_failure(ctx, job, audio_error_text(e), true);
+    } catch (const std::system_error& e) {
+        record_file_failure(ctx, job, e);
     } catch (const db::DbError& e) {
         if (e.connection_lost) throw;  // the lease expires and the job runs again elsewhere
         record_failure(ctx, job, std::string("database: ") + e.what(), false);

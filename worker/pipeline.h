@@ -1,6 +1,6 @@
-// One job, start to finish: decode → recognize → analyse → store, with progress events, the
-// lease renewed as it goes, and the results written in one transaction with the job's
-// completion (fenced: a worker whose lease expired writes nothing).
+// One job, start to finish: decode → recognize → analyse → store, with progress events and the
+// results written in one transaction with the job's completion. Every write is fenced by the
+// job's attempt number: a worker whose lease expired (see LeaseKeeper) writes nothing.
 #pragma once
 
 #include <atomic>
@@ -27,6 +27,8 @@ struct JobContext {
     const core::Config& cfg;
     speech::Recognizer& recognizer;
     const std::atomic<bool>& stopping;
+    // Set by the LeaseKeeper when the job was found no longer ours.
+    const std::atomic<bool>& lease_lost;
 };
 
 // Runs the job to completion, retry or death; never throws for job-level failures (they are

@@ -1,9 +1,11 @@
 // `rostrum worker`: a small master and worker.threads decoder processes (one pocketsphinx
 // each; pocketsphinx 5prealpha crashes with two decoders in one process) claiming jobs from
 // PostgreSQL. Decoder 0 serves only the short lane when there are two or more, so a short clip
-// never waits behind long ones. A decoder that dies is replaced (its job runs again after the
-// lease). SIGTERM: stop claiming, release the jobs in hand at their next checkpoint, exit 0.
-// --drain: process what is queued, then exit.
+// never waits behind long ones. Each decoder's lease on its job is kept by a timer thread
+// (LeaseKeeper). A decoder that dies is logged (pid, signal, job) and replaced, with a brake
+// (its job runs again after the lease). SIGTERM: stop claiming, release the jobs in hand at
+// their next checkpoint, exit 0. --drain: process what is queued, then exit: 0, or 1 when a
+// decoder died meanwhile.
 #pragma once
 
 #include "core/config.h"

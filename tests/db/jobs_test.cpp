@@ -18,6 +18,7 @@
 #include "db/sessions.h"
 #include "db/users.h"
 #include "tests/db/test_db.h"
+#include "worker/lease.h"
 
 namespace {
 
@@ -473,6 +474,173 @@ TEST_F(Jobs, ReleaseAfterRetriesKeepsTheEarlierAttempts) {
     db::release_job(db(), *second);
     EXPECT_EQ(job_field(second->id, "attempts"), "1");
     EXPECT_EQ(job_field(second->id, "status"), "queued");
+}
+
+TEST_F(Jobs, ReleasePutsTheSessionBackToQueuedWithTheJob) {
+    std::string sid = enqueue();
+    auto job = claim("w1");
+    ASSERT_TRUE(job);
+    ASSERT_TRUE(db::report_progress(db(), *job, 0.5));
+    EXPECT_EQ(value("SELECT status || ' ' || progress FROM sessions WHERE id = '" + sid + "'"),
+              "processing 0.5");
+    EXPECT_TRUE(db::release_job(db(), *job));
+    EXPECT_EQ(job_field(job->id, "status"), "queued");
+    EXPECT_EQ(value("SELECT status || ' ' || progress FROM sessions WHERE id = '" + sid + "'"),
+              "queued 0");
+    // A second release (or one by a stale holder) changes nothing and says so.
+    EXPECT_FALSE(db::release_job(db(), *job));
+}
+
+TEST_F(Jobs, ReleaseByAStaleHolderLeavesTheSessionAlone) {
+    std::string sid = enqueue();
+    auto old = claim("w1");
+    ASSERT_TRUE(old);
+    expire_lease(old->id);
+    auto fresh = claim("w2");
+    ASSERT_TRUE(fresh);
+    ASSERT_TRUE(db::report_progress(db(), *fresh, 0.25));
+    EXPECT_FALSE(db::release_job(db(), *old));
+    EXPECT_EQ(value("SELECT status || ' ' || progress FROM sessions WHERE id = '" + sid + "'"),
+              "processing 0.25");
+    EXPECT_EQ(job_field(fresh->id, "status"), "running");
+}
+
+// --- progress (fenced) -------------------------------------------------------------------
+
+TEST_F(Jobs, ProgressIsFencedByTheAttempt) {
+    std::string sid = enqueue();
+    auto old = claim("w1");
+    ASSERT_TRUE(old);
+    EXPECT_TRUE(db::report_progress(db(), *old, 0.3));
+    expire_lease(old->id);
+    auto fresh = claim("w2");
+    ASSERT_TRUE(fresh);
+    EXPECT_TRUE(db::report_progress(db(), *fresh, 0.1));
+    // The paused worker wakes up further along than the new one: refused.
+    EXPECT_FALSE(db::report_progress(db(), *old, 0.9));
+    EXPECT_EQ(value("SELECT progress FROM sessions WHERE id = '" + sid + "'"), "0.1");
+    ASSERT_TRUE(db::complete_job(db(), *fresh));
+    db::mark_session_done(db(), sid);
+    // After done, neither attempt moves it.
+    EXPECT_FALSE(db::report_progress(db(), *fresh, 0.5));
+    EXPECT_FALSE(db::report_progress(db(), *old, 0.5));
+    EXPECT_EQ(value("SELECT status || ' ' || progress FROM sessions WHERE id = '" + sid + "'"),
+              "done 1");
+}
+
+TEST_F(Jobs, ProgressOfAnotherSessionsJobTouchesOnlyItsOwnSession) {
+    std::string a = enqueue(), b = enqueue();
+    auto ja = claim("w1");
+    ASSERT_TRUE(ja);
+    ASSERT_EQ(ja->session_id, a);
+    EXPECT_TRUE(db::report_progress(db(), *ja, 0.4));
+    EXPECT_EQ(value("SELECT status || ' ' || progress FROM sessions WHERE id = '" + b + "'"),
+              "queued 0");
+}
+
+TEST_F(Jobs, JobHeldByNamesTheRunningJobOfAWorker) {
+    enqueue();
+    EXPECT_FALSE(db::job_held_by(db(), "host:1:0"));
+    auto job = claim("host:1:0");
+    ASSERT_TRUE(job);
+    auto held = db::job_held_by(db(), "host:1:0");
+    ASSERT_TRUE(held);
+    EXPECT_EQ(held->id, job->id);
+    EXPECT_EQ(held->attempts, 1);
+    EXPECT_FALSE(db::job_held_by(db(), "host:2:0"));
+    ASSERT_TRUE(db::complete_job(db(), *job));
+    EXPECT_FALSE(db::job_held_by(db(), "host:1:0"));
+}
+
+// --- the lease keeper (worker/lease.h) ---------------------------------------------------
+
+// A healthy job whose decoding reaches no checkpoint for longer than the lease keeps its lease:
+// nobody can claim it during three whole leases.
+TEST_F(Jobs, LeaseKeeperKeepsAHealthyJobPastSeveralLeases) {
+    enqueue();
+    constexpr int kShortLease = 1;
+    auto job = claim("w1", true, true, kShortLease);
+    ASSERT_TRUE(job);
+    worker::LeaseKeeper keeper(settings(), kShortLease);
+    worker::HeldJob held(keeper, *job);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3 * kShortLease);
+    db::Db other(settings());
+    while (std::chrono::steady_clock::now() < until) {
+        auto stolen = db::claim_job(other, "w2", true, true, kShortLease);
+        ASSERT_FALSE(stolen) << "re-claimed (attempt " << stolen->attempts
+                             << ") while its worker was healthy";
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a polling interval
+    }
+    EXPECT_FALSE(keeper.lost().load());
+    EXPECT_EQ(job_field(job->id, "attempts"), "1");
+    EXPECT_EQ(job_field(job->id, "locked_by"), "w1");
+}
+
+TEST_F(Jobs, LeaseKeeperNoticesThatTheJobWasReclaimed) {
+    enqueue();
+    auto job = claim("w1", true, true, 1);
+    ASSERT_TRUE(job);
+    worker::LeaseKeeper keeper(settings(), 1);
+    worker::HeldJob held(keeper, *job);
+    // The holder was paused past its lease; another worker took the job.
+    expire_lease(job->id);
+    auto fresh = claim("w2", true, true, 60);
+    ASSERT_TRUE(fresh);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!keeper.lost().load() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(keeper.lost().load()) << "the keeper did not notice the fence";
+    // Its renewals never touched the new holder's lease.
+    EXPECT_EQ(job_field(job->id, "locked_by"), "w2");
+    EXPECT_EQ(job_field(job->id,
+                        "locked_until BETWEEN now() + interval '50 seconds' AND "
+                        "now() + interval '61 seconds'"),
+              "t");
+}
+
+TEST_F(Jobs, LeaseKeeperStopsRenewingADroppedJob) {
+    enqueue();
+    auto job = claim("w1", true, true, 1);
+    ASSERT_TRUE(job);
+    worker::LeaseKeeper keeper(settings(), 1);
+    { worker::HeldJob held(keeper, *job); }
+    // The worker let go of it without finishing (it died, say): the lease runs out.
+    db::Db other(settings());
+    std::optional<db::Job> again;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!again && std::chrono::steady_clock::now() < deadline) {
+        again = db::claim_job(other, "w2", true, true, 60);
+        if (!again) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(again) << "a dropped job's lease was still being renewed";
+    EXPECT_EQ(again->attempts, 2);
+    EXPECT_FALSE(keeper.lost().load());
+}
+
+TEST_F(Jobs, LeaseKeeperFollowsTheNextJob) {
+    enqueue();
+    enqueue();
+    worker::LeaseKeeper keeper(settings(), 1);
+    auto first = claim("w1", true, true, 1);
+    ASSERT_TRUE(first);
+    {
+        worker::HeldJob held(keeper, *first);
+        expire_lease(first->id);
+        ASSERT_TRUE(claim("w2", true, true, 60));  // first is fenced now
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (!keeper.lost().load() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ASSERT_TRUE(keeper.lost().load());
+    }
+    auto second = claim("w1", true, true, 1);
+    ASSERT_TRUE(second);
+    worker::HeldJob held(keeper, *second);
+    EXPECT_FALSE(keeper.lost().load()) << "a new job starts with a clean flag";
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2500);
+    while (std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(keeper.lost().load());
+    EXPECT_EQ(job_field(second->id, "locked_until > now()"), "t");
 }
 
 // --- lanes -------------------------------------------------------------------------------
