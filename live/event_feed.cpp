@@ -66,16 +66,10 @@ void EventFeed::run() {
     while (!stopping_.load()) {
         std::vector<db::Notification> notes = listener.wait(250);
         if (listener.reconnected()) behind = true;
-        std::vector<db::StoredEvent> events;
-        for (const auto& n : notes) {
-            db::StoredEvent e;
-            if (!parse_event_payload(n.payload, e)) continue;
-            last_seq = std::max(last_seq, e.seq);
-            events.push_back(std::move(e));
-        }
-        if (!events.empty()) deliver_(std::move(events));
         try {
             if (behind) {
+                // Before this batch: what NOTIFY lost while away comes first, in seq order
+                // (the batch's own events are in the table too and are dropped as duplicates).
                 if (last_seq < 0) {
                     last_seq = db::last_event_seq(db);  // the start: nothing to replay
                 } else {
@@ -87,6 +81,21 @@ void EventFeed::run() {
                 behind = false;
                 healthy_ = true;
             }
+        } catch (const std::exception& e) {
+            // The batch is stored as well: the next catch-up delivers it, after what came before.
+            healthy_ = false;
+            core::log_warn(std::string("events: catching up: ") + e.what());
+            continue;
+        }
+        std::vector<db::StoredEvent> events;
+        for (const auto& n : notes) {
+            db::StoredEvent e;
+            if (!parse_event_payload(n.payload, e)) continue;
+            last_seq = std::max(last_seq, e.seq);
+            events.push_back(std::move(e));
+        }
+        if (!events.empty()) deliver_(std::move(events));
+        try {
             if (std::chrono::steady_clock::now() >= next_ping) {
                 healthy_ = db.ping();
                 next_ping = std::chrono::steady_clock::now() + std::chrono::seconds(2);

@@ -34,7 +34,12 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 say() { printf '%s\n' "$*"; }
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A process killed with -9 whose parent has gone stays a zombie where PID 1 does not reap:
+# kill -0 still succeeds on it, so a zombie counts as dead.
+alive() {
+    [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null &&
+        ! ps -o stat= -p "$(cat "$1")" 2>/dev/null | grep -q '^Z'
+}
 
 # Waits up to $2 tenths of a second for command $1 to succeed (polling, never a blind sleep).
 wait_for() {
