@@ -62,7 +62,8 @@ class LiveTest(unittest.TestCase):
     def setUpClass(cls):
         # A private cluster (embedded_pg) so that one test can restart PostgreSQL.
         cls.st = Stack("live", embedded_pg=True, ROSTRUM_LIVE_MAX_MESSAGE_BYTES=MAX_MESSAGE,
-                       ROSTRUM_LIVE_RECHECK_S=1, ROSTRUM_LIVE_DECODERS=2)
+                       ROSTRUM_LIVE_RECHECK_S=1, ROSTRUM_LIVE_DECODERS=2,
+                       ROSTRUM_LIVE_MAX_SOCKETS_PER_USER=4)
         cls.admin, cls.admin_token, _ = cls.st.new_user()  # the first account is the admin
 
     @classmethod
@@ -179,6 +180,46 @@ class LiveTest(unittest.TestCase):
         # another user does not see it
         _, other, _ = self.st.new_user()
         self.assertEqual(self.st.get(f"/api/v1/sessions/{sid}", token=other).status, 404)
+
+    def test_dropped_socket_with_save_keeps_what_was_received(self):
+        _, token, _ = self.st.new_user()
+        w = wave.open(CLIP)
+
+        async def main():
+            ws = await websockets.connect(self.url("/ws/transcribe", token, save=1))
+            for _ in range(10):  # 2 s of the clip, then the client vanishes without eof
+                await ws.send(w.readframes(3200))
+                await recv_json(ws)
+            ws.transport.abort()
+
+        asyncio.run(main())
+
+        def listed():
+            items = self.st.get("/api/v1/sessions", token=token).json()["items"]
+            return items[0] if items else None
+        self.st.wait_until(listed, timeout=30, what="the dropped stream's session")
+        s = listed()
+        self.assertAlmostEqual(s["duration_s"], 2.0, delta=0.01)
+        audio = self.st.get(f"/api/v1/sessions/{s['id']}/audio", token=token)
+        self.assertEqual(len(audio.body), 44 + 10 * 3200 * 2)
+
+    def test_sockets_per_user_limited_429(self):
+        _, token, _ = self.st.new_user()
+
+        async def main():
+            socks = [await websockets.connect(self.url("/ws/events", token)) for _ in range(4)]
+            try:
+                with self.assertRaises(InvalidStatusCode) as e:
+                    await websockets.connect(self.url("/ws/events", token))
+                self.assertEqual(e.exception.status_code, 429)
+            finally:
+                for s in socks:
+                    await s.close()
+            # a closed socket gives its slot back
+            self.st.wait_until(lambda: self.upgrade_status(
+                f"/ws/events?token={token}").status == 101, timeout=10, what="a free slot")
+
+        asyncio.run(main())
 
     def test_bad_frames_get_documented_close_codes_while_others_keep_working(self):
         user, token, _ = self.st.new_user()
