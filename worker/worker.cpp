@@ -224,7 +224,9 @@ class Supervisor {
             int index = it->index;
             children_.erase(it);
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
-            abnormal_ = true;
+            // Drain mode reports any death (cron must notice); a daemon only one during its stop
+            // (a decoder that crashed instead of finishing or releasing its job).
+            if (drain_ || stopping_) abnormal_ = true;
             core::log_error("decoder " + std::to_string(index) + " (pid " + std::to_string(pid) +
                             ") " + death_text(status) + ", " + held_job_text(db_, pid, index));
             db_.disconnect();  // the next fork must not inherit the connection
@@ -232,9 +234,7 @@ class Supervisor {
         }
     }
 
-    // Drain mode reports a decoder that died (cron must notice); so does a stop during which
-    // one died instead of finishing or releasing its job.
-    int exit_code() const { return abnormal_ && (drain_ || stopping_) ? 1 : 0; }
+    int exit_code() const { return abnormal_ ? 1 : 0; }
 
   private:
     void spawn(int index) {
