@@ -812,6 +812,18 @@ void TranscribeSession::on_gone() {
 // ---------------------------------------------------------------------------------------------
 // Server
 
+// A lane starts with one decoder loaded, so that the first stream on it does not wait for the
+// model (about a second). A model that cannot load is reported here and again per stream.
+Lane warm_lane(const speech::RecognizerConfig& rc) {
+    Lane lane{rc, {}};
+    try {
+        lane.give_back(std::make_unique<speech::StreamDecoder>(rc));
+    } catch (const std::exception& e) {
+        core::log_error(std::string("live: loading the recognizer: ") + e.what());
+    }
+    return lane;
+}
+
 Server::Server(const core::Config& cfg, net::io_context& ioc)
     : cfg_(cfg),
       ioc_(ioc),
@@ -829,7 +841,7 @@ void Server::start() {
     for (int i = 0; i < cfg_.live_decoders; ++i) {
         speech::RecognizerConfig rc;
         rc.model_dir = cfg_.model_root + "/en-us";
-        lanes_.push_back(std::make_unique<TaskThread<Lane>>([rc] { return Lane{rc, {}}; }));
+        lanes_.push_back(std::make_unique<TaskThread<Lane>>([rc] { return warm_lane(rc); }));
         lane_streams_.push_back(0);
     }
     feed_ = std::make_unique<EventFeed>(
