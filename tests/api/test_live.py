@@ -63,7 +63,8 @@ class LiveTest(unittest.TestCase):
         # A private cluster (embedded_pg) so that one test can restart PostgreSQL.
         cls.st = Stack("live", embedded_pg=True, ROSTRUM_LIVE_MAX_MESSAGE_BYTES=MAX_MESSAGE,
                        ROSTRUM_LIVE_RECHECK_S=1, ROSTRUM_LIVE_DECODERS=2,
-                       ROSTRUM_LIVE_MAX_SOCKETS_PER_USER=4)
+                       ROSTRUM_LIVE_MAX_SOCKETS_PER_USER=4,
+                       ROSTRUM_LIVE_SEND_QUEUE_BYTES=65536)
         cls.admin, cls.admin_token, _ = cls.st.new_user()  # the first account is the admin
 
     @classmethod
@@ -378,6 +379,47 @@ class LiveTest(unittest.TestCase):
                 self.assertEqual(got, missed)
 
         asyncio.run(main())
+
+    def test_slow_consumer_closed_1008_others_unaffected(self):
+        user, token, _ = self.st.new_user()
+        other, other_token, _ = self.st.new_user()
+
+        def slow_counter():
+            for line in self.st.get("/ws/metrics").body.decode().splitlines():
+                if line.startswith("rostrum_live_slow_consumers_closed_total "):
+                    return int(line.split()[1])
+            return None
+
+        before = slow_counter()
+        # A client that upgrades and then never reads, with a small receive buffer.
+        import socket
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(("127.0.0.1", self.st.port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        raw.sendall((f"GET /ws/events?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                     f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.assertEqual(raw.recv(12), b"HTTP/1.1 101")
+        try:
+            async def main():
+                async with websockets.connect(self.url("/ws/events", other_token)) as theirs:
+                    # 4 KiB events until the daemon gives up on the reader that never reads
+                    batch = 0
+                    while slow_counter() == before:
+                        self.assertLess(batch, 40, "the slow reader was never closed")
+                        self.st.sql(
+                            "WITH e AS (INSERT INTO events (user_id, event, data) SELECT "
+                            f"'{user['id']}', 'test.big', jsonb_build_object('pad', repeat('x', 4096)) "
+                            "FROM generate_series(1, 500) RETURNING seq, user_id, event, data) "
+                            "SELECT count(pg_notify('rostrum_events', json_build_object('seq', seq, "
+                            "'user_id', user_id, 'event', event, 'data', data)::text)) FROM e")
+                        batch += 1
+                    seq = self.publish(other["id"], "test.fine", 1)
+                    self.assertEqual((await recv_json(theirs))["seq"], seq)
+            asyncio.run(main())
+        finally:
+            raw.close()
 
     def test_metrics_show_the_counters(self):
         r = self.st.get("/ws/metrics")
