@@ -64,7 +64,7 @@ class LiveTest(unittest.TestCase):
         cls.st = Stack("live", embedded_pg=True, ROSTRUM_LIVE_MAX_MESSAGE_BYTES=MAX_MESSAGE,
                        ROSTRUM_LIVE_RECHECK_S=1, ROSTRUM_LIVE_DECODERS=2,
                        ROSTRUM_LIVE_MAX_SOCKETS_PER_USER=4,
-                       ROSTRUM_LIVE_SEND_QUEUE_BYTES=65536)
+                       ROSTRUM_LIVE_SEND_QUEUE_BYTES=65536, ROSTRUM_LIVE_MAX_STREAM_S=5)
         cls.admin, cls.admin_token, _ = cls.st.new_user()  # the first account is the admin
 
     @classmethod
@@ -181,6 +181,21 @@ class LiveTest(unittest.TestCase):
         # another user does not see it
         _, other, _ = self.st.new_user()
         self.assertEqual(self.st.get(f"/api/v1/sessions/{sid}", token=other).status, 404)
+
+    def test_stream_longer_than_max_stream_s_closed_1008(self):
+        _, token, _ = self.st.new_user()
+        w = wave.open(os.path.join(READ, "harvard_sentences.wav"))  # 18 s; the stack allows 5
+
+        async def main():
+            async with websockets.connect(self.url("/ws/transcribe", token)) as ws:
+                for _ in range(25):  # exactly 5 s: all answered
+                    await ws.send(w.readframes(3200))
+                    await recv_json(ws)
+                await ws.send(w.readframes(3200))
+                return await closed_with(ws)
+
+        code, reason = asyncio.run(main())
+        self.assertEqual(code, 1008, reason)
 
     def test_dropped_socket_with_save_keeps_what_was_received(self):
         _, token, _ = self.st.new_user()
