@@ -55,11 +55,10 @@ void LeaseKeeper::run() {
         lock.unlock();  // hold() and drop() never wait for a database round trip
         bool ours = renew(job);
         lock.lock();
+        // Not logged here: a renewal can also miss a job this decoder has just completed (before
+        // drop()); the flag only matters while the job runs, and the decoder logs the abandon.
         bool same = job_ && job_->id == job.id && job_->attempts == job.attempts;
-        if (!ours && same && !lost_.exchange(true))
-            core::log_warn("job " + std::to_string(job.id) + " attempt " +
-                           std::to_string(job.attempts) +
-                           ": lease lost (another worker owns the job now); abandoning it");
+        if (!ours && same) lost_.store(true);
     }
 }
 

@@ -43,7 +43,8 @@ class Progress {
     // Called often (per decoded chunk, per utterance): two atomic loads.
     void checkpoint() {
         if (ctx_.lease_lost.load())
-            throw JobInterrupted(JobInterrupted::Why::lease_lost, "lease lost");
+            throw JobInterrupted(JobInterrupted::Why::lease_lost,
+                                 "lease lost: another worker owns the job now");
         if (ctx_.stopping.load())
             throw JobInterrupted(JobInterrupted::Why::shutdown, "shutting down");
     }
