@@ -1,9 +1,24 @@
 // The filler lexicon and the canonical spellings of filled pauses.
 #include "speech/fillers.h"
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include <pocketsphinx.h>
+#include <sphinxbase/ngram_model.h>
+#pragma GCC diagnostic pop
+
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+
+#include "core/c_handles.h"
+#include "core/temp_file.h"
+
+using NgramModelPtr = std::unique_ptr<ngram_model_t, core::CDeleter<ngram_model_free>>;
 
 namespace speech::fillers {
 
@@ -41,6 +56,74 @@ constexpr std::array<Alias, 9> kStock{{
 
 std::span<const LexiconEntry> lexicon() {
     return kLexicon;
+}
+
+namespace {
+
+double total_weight() {
+    double total = 0;
+    for (const auto& e : kLexicon) total += e.lm_weight;
+    return total;
+}
+
+// A unigram-only ARPA model of the filler tokens, each with its share of the total weight.
+std::string filler_arpa() {
+    std::string arpa = "\\data\\\nngram 1=" + std::to_string(kLexicon.size()) + "\n\n\\1-grams:\n";
+    const double total = total_weight();
+    for (const auto& e : kLexicon) {
+        char line[96];
+        std::snprintf(line, sizeof line, "%.4f\t%s\n", std::log10(e.lm_weight / total), e.token);
+        arpa += line;
+    }
+    return arpa + "\n\\end\\\n";
+}
+
+// sphinxbase reads models from files only: a temp file that is gone when this returns.
+NgramModelPtr read_filler_model(cmd_ln_t* config, logmath_t* lmath) {
+    core::TempFile file(std::filesystem::temp_directory_path().string());
+    const std::string text = filler_arpa();
+    file.write(text.data(), text.size());
+    NgramModelPtr lm(ngram_model_read(config, file.path().c_str(), NGRAM_ARPA, lmath));
+    if (!lm) throw std::runtime_error("pocketsphinx could not read the filler language model");
+    return lm;
+}
+
+// The stock model interpolated with the filler model: the fillers get `share` of the
+// probability mass in every context, split by their weights.
+NgramModelPtr with_filler_words(cmd_ln_t* config, ngram_model_t* words, logmath_t* lmath) {
+    NgramModelPtr fillers = read_filler_model(config, lmath);
+    const double vocabulary = ngram_model_get_counts(words)[0];
+    const float share = static_cast<float>(total_weight() / vocabulary);
+    ngram_model_t* models[] = {words, fillers.get()};
+    char words_name[] = "words";
+    char fillers_name[] = "fillers";
+    char* names[] = {words_name, fillers_name};
+    const float weights[] = {1.0f - share, share};
+    // The set holds its own references to both models.
+    NgramModelPtr set(ngram_model_set_init(config, models, names, weights, 2));
+    if (!set) throw std::runtime_error("pocketsphinx could not combine the language models");
+    return set;
+}
+
+}  // namespace
+
+void use_language_model(ps_decoder_t* ps, cmd_ln_t* config, const std::string& lm_path,
+                        bool with_fillers, const char* search) {
+    logmath_t* lmath = ps_get_logmath(ps);
+    NgramModelPtr lm(ngram_model_read(config, lm_path.c_str(), NGRAM_AUTO, lmath));
+    if (!lm) throw std::runtime_error("pocketsphinx could not read " + lm_path);
+    if (with_fillers) {
+        for (const auto& f : kLexicon) {
+            if (ps_add_word(ps, f.token, f.phones, FALSE) < 0) {
+                throw std::runtime_error(std::string("cannot add filler word ") + f.token);
+            }
+        }
+        lm = with_filler_words(config, lm.get(), lmath);
+    }
+    // The search keeps its own reference to the model.
+    if (ps_set_lm(ps, search, lm.get()) != 0 || ps_set_search(ps, search) != 0) {
+        throw std::runtime_error("pocketsphinx could not build its search");
+    }
 }
 
 std::optional<std::string_view> canonical(std::string_view word) {

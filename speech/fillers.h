@@ -12,6 +12,9 @@
 
 #include "speech/transcript.h"
 
+struct ps_decoder_s;  // pocketsphinx's ps_decoder_t
+struct cmd_ln_s;      // sphinxbase's cmd_ln_t
+
 namespace speech::fillers {
 
 // A word added to the decoder's dictionary and language model. Its token is not an English
@@ -25,6 +28,17 @@ struct LexiconEntry {
 };
 
 std::span<const LexiconEntry> lexicon();
+
+// Makes the word language model at lm_path the decoder's search `search` (and selects it).
+// With `with_fillers` the lexicon's words join the dictionary and the model. The stock binary
+// trie LM is never changed: ngram_model_add_word on it corrupts lm_trie_score (a segfault in
+// bitarr_read_int25 as soon as a filler is in the history). Instead the stock LM is
+// interpolated (ngram_model_set) with a unigram LM holding only the filler words, so that
+// P(filler | history) = lm_weight / vocabulary size and every other word keeps its own n-gram
+// probability times (1 - the fillers' share). Call it before any other search exists: a
+// dictionary word added while an n-gram search exists is pushed into its LM.
+void use_language_model(ps_decoder_s* ps, cmd_ln_s* config, const std::string& lm_path,
+                        bool with_fillers, const char* search);
 
 // The canonical spelling (um, uh, er, ah, hmm) if a decoded word, already lower case and
 // without its "(2)" variant mark, is a filler: ours or one of the stock dictionary's.

@@ -5,13 +5,10 @@
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
-#include <sphinxbase/ngram_model.h>
 #pragma GCC diagnostic pop
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -26,7 +23,6 @@
 
 using CmdLnPtr = std::unique_ptr<cmd_ln_t, core::CDeleter<cmd_ln_free_r>>;
 using PsDecoderPtr = std::unique_ptr<ps_decoder_t, core::CDeleter<ps_free>>;
-using NgramModelPtr = std::unique_ptr<ngram_model_t, core::CDeleter<ngram_model_free>>;
 
 namespace speech {
 
@@ -37,11 +33,9 @@ namespace fs = std::filesystem;
 constexpr double kFrameS = 0.01;  // the en-us model's 100 frames per second
 constexpr size_t kChunk = 8000;   // samples handed to the VAD at a time (0.5 s)
 
-// TEMPORARY tuning knobs for the benchmark sweeps.
-double tune(const char* name, double fallback) {
-    const char* v = std::getenv(name);
-    return v ? std::atof(v) : fallback;
-}
+// Utterances are decoded in groups of VAD spans up to this long: long enough for the
+// decoder's cepstral mean normalisation to settle, short enough for flat memory.
+constexpr size_t kMaxGroupSamples = 25 * 16000;
 
 struct ModelFiles {
     std::string hmm, lm, dict;
@@ -119,7 +113,6 @@ struct Recognizer::Impl {
     VadParams vad_params;
 
     explicit Impl(const RecognizerConfig& cfg);
-    void add_filler_words(const ModelFiles& m);
     void decode(const int16_t* samples, const std::vector<Span>& group, std::vector<Word>& out);
     std::vector<int16_t> buffer;  // the spans of one utterance, end to end
 };
@@ -128,53 +121,17 @@ Recognizer::Impl::Impl(const RecognizerConfig& cfg) {
     const auto model = find_model(cfg.model_dir);
     if (!model) throw std::runtime_error("no pocketsphinx model in " + cfg.model_dir);
     quiet_library_log();
-    // No -lm here: the language model is loaded below, after the filler words are added to
-    // it. -remove_silence no: our VAD already cut the silences, and the library's own would
-    // drop frames and shift every word time.
+    // No -lm here: the language model is set below, after the filler words joined the
+    // dictionary. -remove_silence no: our VAD already cut the silences, and the library's own
+    // would drop frames and shift every word time.
     config.reset(cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", model->hmm.c_str(), "-dict",
-                             model->dict.c_str(), "-remove_silence", std::getenv("RS_RS") ? "yes" : "no", nullptr));
+                             model->dict.c_str(), "-remove_silence", "no", nullptr));
     if (!config) throw std::runtime_error("pocketsphinx rejected its configuration");
     ps.reset(ps_init(config.get()));
     if (!ps) throw std::runtime_error("pocketsphinx could not load " + cfg.model_dir);
     fillers_on = cfg.detect_fillers;
-    add_filler_words(*model);
+    fillers::use_language_model(ps.get(), config.get(), model->lm, fillers_on, "ngram");
     engine = "pocketsphinx-5prealpha " + fs::path(cfg.model_dir).filename().string();
-    rules.min_word_s = tune("RS_FILLER_MIN_DUR", rules.min_word_s);
-    rules.min_word_confidence = tune("RS_FILLER_MIN_CONF", rules.min_word_confidence);
-    rules.min_garbage_s = tune("RS_G_MIN", rules.min_garbage_s);
-    rules.max_garbage_s = tune("RS_G_MAX", rules.max_garbage_s);
-    rules.min_garbage_confidence = tune("RS_G_CONF", rules.min_garbage_confidence);
-    rules.min_voiced = tune("RS_G_VOICED", rules.min_voiced);
-    vad_params.min_pause_s = tune("RS_VAD_PAUSE", vad_params.min_pause_s);
-    vad_params.pad_s = tune("RS_VAD_PAD", vad_params.pad_s);
-    vad_params.on_db = tune("RS_VAD_ON", vad_params.on_db);
-    vad_params.off_db = tune("RS_VAD_OFF", vad_params.off_db);
-    vad_params.min_utterance_s = tune("RS_VAD_MINUTT", vad_params.min_utterance_s);
-    vad_params.long_pause_s = tune("RS_VAD_LONGP", vad_params.long_pause_s);
-    vad_params.max_utterance_s = tune("RS_VAD_MAX", vad_params.max_utterance_s);
-}
-
-// The filler tokens go into the dictionary (ps_add_word) and, with a weight of their own, into
-// the language model before the search is built: ps_add_word alone would give them the
-// weight of an unseen word, and the 5prealpha filler dictionary cannot hold real phones
-// (multi-phone fillers are ignored, single-phone ones trip an assertion in lattice scoring).
-void Recognizer::Impl::add_filler_words(const ModelFiles& m) {
-    NgramModelPtr lm(ngram_model_read(config.get(), m.lm.c_str(), NGRAM_AUTO,
-                                      ps_get_logmath(ps.get())));
-    if (!lm) throw std::runtime_error("pocketsphinx could not read " + m.lm);
-    if (fillers_on) {
-        const double scale = tune("RS_FILLER_W", 1.0);
-        for (const auto& f : fillers::lexicon()) {
-            if (ps_add_word(ps.get(), f.token, f.phones, FALSE) < 0 ||
-                ngram_model_add_word(lm.get(), f.token, static_cast<float>(f.lm_weight * scale)) <
-                    0) {
-                throw std::runtime_error(std::string("cannot add filler word ") + f.token);
-            }
-        }
-    }
-    if (ps_set_lm(ps.get(), "ngram", lm.get()) != 0 || ps_set_search(ps.get(), "ngram") != 0) {
-        throw std::runtime_error("pocketsphinx could not build its search");
-    }
 }
 
 // Decodes the spans of one utterance as one buffer: the pauses between them shortened to the
@@ -222,7 +179,6 @@ void Recognizer::Impl::decode(const int16_t* samples, const std::vector<Span>& g
         const size_t e = std::min(buffer.size(), static_cast<size_t>(ef + 1) * 160);
         dw.samples = {buffer.data() + b, e - b};
         const auto kind = fillers::classify(rules, dw, fillers_on);
-        if (std::getenv("RS_DEBUG")) std::fprintf(stderr, "  seg %s %.2f-%.2f %.2f %s\n", ps_seg_word(seg), original_time(sf * kFrameS, group, false), original_time((ef + 1) * kFrameS, group, true), dw.confidence, kind ? std::string(kind->filler ? kind->spelling : kind->spelling).c_str() : "-");
         if (!kind) continue;
         Word w;
         w.word = kind->spelling;
@@ -246,10 +202,8 @@ Transcript Recognizer::transcribe(const int16_t* samples, size_t n, const Progre
     Vad vad(impl_->vad_params);
     std::vector<Span> spans, group;
     size_t group_len = 0;
-    const size_t max_group = static_cast<size_t>(tune("RS_GROUP", 25) * 16000);
     auto flush = [&] {
         if (group.empty()) return;
-        if (std::getenv("RS_DEBUG")) for (auto& s : group) std::fprintf(stderr, "span %.2f %.2f\n", s.begin / 16000.0, s.end / 16000.0);
         impl_->decode(samples, group, t.words);
         if (progress) progress(static_cast<double>(group.back().end) / static_cast<double>(n));
         group.clear();
@@ -260,7 +214,7 @@ Transcript Recognizer::transcribe(const int16_t* samples, size_t n, const Progre
         vad.push(samples + at, len, spans);
         if (at + len >= n) vad.finish(spans);
         for (const Span& s : spans) {
-            if (group_len + (s.end - s.begin) > max_group) flush();
+            if (group_len + (s.end - s.begin) > kMaxGroupSamples) flush();
             group.push_back(s);
             group_len += s.end - s.begin;
         }
