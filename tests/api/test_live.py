@@ -182,6 +182,45 @@ class LiveTest(unittest.TestCase):
         _, other, _ = self.st.new_user()
         self.assertEqual(self.st.get(f"/api/v1/sessions/{sid}", token=other).status, 404)
 
+    # Known bug in speech/stream.cpp (reported at 19:05): with a phrase_list grammar, finals
+    # carry pocketsphinx's "(null)" transition tokens as words. Remove the decorator when fixed.
+    @unittest.expectedFailure
+    def test_phrase_list_restricts_words(self):
+        _, token, _ = self.st.new_user()
+        phrases = ["it was", "people to buy", "when our"]
+        allowed = {w for p in phrases for w in p.split()}
+        w = wave.open(CLIP)
+
+        async def main():
+            async with websockets.connect(self.url("/ws/transcribe", token)) as ws:
+                await ws.send(json.dumps({"config": {"sample_rate": 16000, "phrase_list": phrases}}))
+                texts = []
+                while chunk := w.readframes(3200):
+                    await ws.send(chunk)
+                    r = await recv_json(ws)
+                    texts.append(r.get("partial", r.get("text", "")))
+                await ws.send('{"eof": 1}')
+                texts.append((await recv_json(ws))["text"])
+                return texts
+
+        texts = asyncio.run(main())
+        words = {x for t in texts for x in t.split()}
+        self.assertTrue(words, texts)
+        self.assertLessEqual(words, allowed, texts)
+
+    def test_phrase_list_with_unknown_words_closes_1003(self):
+        _, token, _ = self.st.new_user()
+
+        async def main():
+            async with websockets.connect(self.url("/ws/transcribe", token)) as ws:
+                await ws.send(json.dumps({"config": {"phrase_list": ["zzqxv blorft"]}}))
+                await ws.send(b"\x00\x00" * 1600)
+                return await closed_with(ws)
+
+        code, reason = asyncio.run(main())
+        self.assertEqual(code, 1003, reason)
+        self.assertIn("zzqxv", reason)
+
     def test_stream_longer_than_max_stream_s_closed_1008(self):
         _, token, _ = self.st.new_user()
         w = wave.open(os.path.join(READ, "harvard_sentences.wav"))  # 18 s; the stack allows 5
