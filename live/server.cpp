@@ -16,6 +16,7 @@
 //        live.max_stream_s
 //   1009 a message larger than live.max_message_bytes (Beast)
 //   1011 a decoder or storage failure
+//   1013 the ?since= replay could not be read (the database is away; retry)
 //   4001 the access token expired; 4003 the user was deactivated or deleted; 4004 the
 //        token was revoked (password or role change)
 #include <grp.h>
