@@ -58,6 +58,7 @@ constexpr double kSilentKeepS = 1.0;
 // heard after the cut, or (no word) this long before the newest audio.
 constexpr double kLeadInS = 0.1;
 constexpr double kQuietKeepS = 0.5;
+constexpr double kMaxBacklogS = 3.0;
 
 // --- shared with recognizer.cpp (its Impl is private; the few lines are copied) ---
 
@@ -219,13 +220,14 @@ struct StreamDecoder::Impl {
     StreamOptions opt;
     std::optional<Resampler> resampler;
     std::optional<Vad> vad;
-    std::vector<int16_t> utt;    // 16 kHz samples fed to the current pocketsphinx utterance
-    size_t utt_start = 0;        // stream sample index of utt[0]
-    size_t emitted_until = 0;    // words ending before this sample were already final
-    std::string partial;         // cached: only re-read when new frames were decoded
-    size_t partial_frames = 0;   // utt.size() / kFrameSamples when `partial` was read
-    std::vector<int16_t> chunk;  // resampler output, reused
-    std::vector<Span> spans;     // VAD output, reused
+    std::vector<int16_t> utt;      // 16 kHz samples fed to the current pocketsphinx utterance
+    size_t utt_start = 0;          // stream sample index of utt[0]
+    size_t emitted_until = 0;      // words ending before this sample were already final
+    std::string partial;           // cached: only re-read when new frames were decoded
+    size_t partial_frames = 0;     // utt.size() / kFrameSamples when `partial` was read
+    std::vector<int16_t> backlog;  // audio after utt, not yet decoded (spread over frames)
+    std::vector<int16_t> chunk;    // resampler output, reused
+    std::vector<Span> spans;       // VAD output, reused
 
     explicit Impl(const RecognizerConfig& cfg);
     void load_language_model(const ModelFiles& m);
@@ -235,13 +237,16 @@ struct StreamDecoder::Impl {
     void start_utt(size_t at);
     void end_utt();
     void feed(std::span<const int16_t> pcm);
-    void close_utterance(size_t cut, size_t speech_begin, std::vector<Word>& out, bool refeed);
+    void feed_backlog(size_t max_samples);
+    size_t decoded_end() const { return utt_start + utt.size(); }
+    void close_utterance(size_t cut, size_t speech_begin, std::vector<Word>& out);
     size_t collect_words(size_t speech_begin, size_t cut, std::vector<Word>& out);
-    void restart_at(size_t from, bool refeed);
+    void restart_at(size_t from);
     void restart_if_silent();
     StreamUpdate update_for(std::vector<Word> words);
     const std::string& current_partial();
     size_t max_utt_samples() const;
+    size_t decode_budget(size_t frame) const;
 };
 
 StreamDecoder::Impl::Impl(const RecognizerConfig& cfg) {
@@ -340,6 +345,12 @@ void StreamDecoder::Impl::feed(std::span<const int16_t> pcm) {
     ps_process_raw(ps.get(), pcm.data(), pcm.size(), FALSE, FALSE);
 }
 
+void StreamDecoder::Impl::feed_backlog(size_t max_samples) {
+    const size_t n = std::min(max_samples, backlog.size());
+    feed({backlog.data(), n});
+    backlog.erase(backlog.begin(), backlog.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
 // The words of the current utterance between two stream samples, as the recorded pipeline
 // makes them: fillers classified (with the voicing check on their audio), adjacent fillers
 // merged, confidences from the posterior.
@@ -384,11 +395,11 @@ size_t StreamDecoder::Impl::collect_words(size_t speech_begin, size_t cut, std::
 }
 
 // Ends the utterance at stream sample `cut`: its words between speech_begin and cut become
-// final. The VAD decides with a lag, so the decoder has already heard the audio after the cut;
-// from the first word it found there (or, if none, the last kQuietKeepS) that audio is decoded
-// again as the start of the next utterance.
-void StreamDecoder::Impl::close_utterance(size_t cut, size_t speech_begin, std::vector<Word>& out,
-                                          bool refeed) {
+// final. The VAD decides with a lag, so the decoder has usually heard the audio after the cut;
+// from the first word it found there (or, if none, the last kQuietKeepS) that audio goes back
+// to the backlog, to be decoded again as the start of the next utterance.
+void StreamDecoder::Impl::close_utterance(size_t cut, size_t speech_begin, std::vector<Word>& out) {
+    if (decoded_end() < cut) feed_backlog(cut - decoded_end());
     end_utt();
     const size_t next_word = collect_words(speech_begin, cut, out);
     emitted_until = std::max(emitted_until, cut);
@@ -398,17 +409,26 @@ void StreamDecoder::Impl::close_utterance(size_t cut, size_t speech_begin, std::
     size_t from = next_word == std::string::npos ? (end > quiet ? end - quiet : 0)
                                                  : (next_word > lead ? next_word - lead : 0);
     from = std::clamp(std::max(from, cut), utt_start, end);
-    restart_at(from, refeed);
+    restart_at(from);
 }
 
-// A fresh utterance from stream sample `from` (within the current one), fed the audio after it.
-void StreamDecoder::Impl::restart_at(size_t from, bool refeed) {
+// A fresh utterance from stream sample `from` (within the current one); the audio after it
+// goes back to the front of the backlog. Decoding it again at once made the reply to that one
+// frame late (up to the VAD's 1.5 s lag of audio); the backlog spreads it over the next frames.
+void StreamDecoder::Impl::restart_at(size_t from) {
     end_utt();
-    std::vector<int16_t> rest(utt.begin() + static_cast<std::ptrdiff_t>(from - utt_start),
-                              utt.end());
+    backlog.insert(backlog.begin(), utt.begin() + static_cast<std::ptrdiff_t>(from - utt_start),
+                   utt.end());
     utt.clear();
     start_utt(from);
-    if (refeed) feed(rest);
+}
+
+// Per frame the decoder takes the new audio and as much again of the backlog (twice real
+// time), more only if the backlog would pass kMaxBacklogS.
+size_t StreamDecoder::Impl::decode_budget(size_t frame) const {
+    const size_t max_backlog = static_cast<size_t>(kMaxBacklogS * kRate);
+    const size_t budget = 2 * frame;
+    return std::max(budget, backlog.size() > max_backlog ? backlog.size() - max_backlog : 0);
 }
 
 size_t StreamDecoder::Impl::max_utt_samples() const {
@@ -424,7 +444,7 @@ void StreamDecoder::Impl::restart_if_silent() {
     if (!too_long && (utt.size() < silent_len || !current_partial().empty())) return;
     // Silence has no words; a runaway utterance's are not speech (the VAD would have cut it).
     const size_t keep = static_cast<size_t>(kSilentKeepS * kRate);
-    restart_at(utt_start + utt.size() - std::min(keep, utt.size()), true);
+    restart_at(utt_start + utt.size() - std::min(keep, utt.size()));
 }
 
 const std::string& StreamDecoder::Impl::current_partial() {
@@ -466,6 +486,7 @@ void StreamDecoder::begin(const StreamOptions& opt) {
     s.vad.emplace(s.vad_params);
     s.utt.clear();
     s.utt.shrink_to_fit();  // a long previous stream must not pin its buffer
+    s.backlog.clear();
     s.emitted_until = 0;
     s.start_utt(0);
     s.started = true;
@@ -480,14 +501,13 @@ StreamUpdate StreamDecoder::accept(std::span<const int16_t> pcm) {
     } else {
         s.chunk.assign(pcm.begin(), pcm.end());
     }
-    s.feed(s.chunk);
+    s.backlog.insert(s.backlog.end(), s.chunk.begin(), s.chunk.end());
     s.spans.clear();
     s.vad->push(s.chunk.data(), s.chunk.size(), s.spans);
-    if (!s.spans.empty()) {
-        std::vector<Word> words;
-        for (const Span& span : s.spans) s.close_utterance(span.end, span.begin, words, true);
-        if (!words.empty()) return s.update_for(std::move(words));
-    }
+    std::vector<Word> words;
+    for (const Span& span : s.spans) s.close_utterance(span.end, span.begin, words);
+    s.feed_backlog(s.decode_budget(s.chunk.size()));
+    if (!words.empty()) return s.update_for(std::move(words));
     s.restart_if_silent();
     StreamUpdate u;
     u.text = s.current_partial();
@@ -499,18 +519,17 @@ StreamUpdate StreamDecoder::finish() {
     if (!s.started) throw std::logic_error("StreamDecoder::finish before begin");
     s.chunk.clear();
     if (s.resampler) s.resampler->drain(s.chunk);
-    s.feed(s.chunk);
+    s.backlog.insert(s.backlog.end(), s.chunk.begin(), s.chunk.end());
     s.spans.clear();
     s.vad->push(s.chunk.data(), s.chunk.size(), s.spans);
     s.vad->finish(s.spans);
     std::vector<Word> words;
-    for (size_t i = 0; i < s.spans.size(); ++i) {
-        const bool more = i + 1 < s.spans.size();  // nothing after the last span is speech
-        s.close_utterance(s.spans[i].end, s.spans[i].begin, words, more);
-    }
+    // Each close decodes up to its span's end; nothing after the last span is speech.
+    for (const Span& span : s.spans) s.close_utterance(span.end, span.begin, words);
     s.end_utt();
     s.started = false;
     s.utt.clear();
+    s.backlog.clear();
     return s.update_for(std::move(words));
 }
 
