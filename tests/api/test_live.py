@@ -39,6 +39,14 @@ def word_error_rate(ref, hyp):
     return d[len(h)] / max(1, len(r))
 
 
+def process_gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
 def b64url(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
@@ -336,6 +344,18 @@ class LiveTest(unittest.TestCase):
             return e.exception.status_code
         self.assertEqual(asyncio.run(refused()), 401)
 
+    def test_socket_closed_4001_when_its_token_expires(self):
+        user, _, _ = self.st.new_user()
+        # Expired 27 s ago: still inside the 30 s clock-skew leeway, out of it in 3 s.
+        token = self.mint(user["id"], exp_offset=-27)
+
+        async def main():
+            async with websockets.connect(self.url("/ws/events", token)) as ws:
+                return await closed_with(ws, timeout=15)
+
+        code, reason = asyncio.run(main())
+        self.assertEqual(code, 4001, reason)
+
     def test_deactivated_user_socket_closed_4003(self):
         user, token, _ = self.st.new_user()
 
@@ -426,6 +446,8 @@ class LiveTest(unittest.TestCase):
                 os.kill(pid, 9)
                 code, _ = await closed_with(ws)
                 self.assertEqual(code, 1006)
+            # Gone for good (a zombie at most) before the stack is asked to restart it.
+            self.st.wait_until(lambda: process_gone(pid), timeout=10, what="the daemon's exit")
             missed = [self.publish(user["id"], "test.n", i) for i in range(1, 4)]
             self.st.script("up")  # the stack restarts what is not running
             async with websockets.connect(self.url("/ws/events", token, since=last)) as ws:
