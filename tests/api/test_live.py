@@ -449,6 +449,12 @@ class LiveTest(unittest.TestCase):
             # Gone for good (a zombie at most) before the stack is asked to restart it.
             self.st.wait_until(lambda: process_gone(pid), timeout=10, what="the daemon's exit")
             missed = [self.publish(user["id"], "test.n", i) for i in range(1, 4)]
+            # nginx answers 502 while the daemon is down, and its logs must not keep the token
+            # that vosk clients carry in the query string.
+            with self.assertRaises(Exception):
+                async with websockets.connect(self.url("/ws/events", token)):
+                    pass
+            self.assertNotIn(token, self.st.log_text("nginx/logs/error.log", "nginx/logs/access.log"))
             self.st.script("up")  # the stack restarts what is not running
             async with websockets.connect(self.url("/ws/events", token, since=last)) as ws:
                 got = [(await recv_json(ws))["seq"] for _ in missed]
