@@ -7,7 +7,6 @@
 #include <pocketsphinx.h>
 #include <sphinxbase/ckd_alloc.h>
 #include <sphinxbase/err.h>
-#include <sphinxbase/ngram_model.h>
 #pragma GCC diagnostic pop
 #include <soxr.h>
 
@@ -33,7 +32,6 @@ namespace fs = std::filesystem;
 
 using CmdLnPtr = std::unique_ptr<cmd_ln_t, core::CDeleter<cmd_ln_free_r>>;
 using PsDecoderPtr = std::unique_ptr<ps_decoder_t, core::CDeleter<ps_free>>;
-using NgramModelPtr = std::unique_ptr<ngram_model_t, core::CDeleter<ngram_model_free>>;
 using SoxrPtr = std::unique_ptr<std::remove_pointer_t<soxr_t>, core::CDeleter<soxr_delete>>;
 
 void free_ckd(char* p) {
@@ -264,22 +262,13 @@ StreamDecoder::Impl::Impl(const RecognizerConfig& cfg) {
     ps.reset(ps_init(config.get()));
     if (!ps) throw std::runtime_error("pocketsphinx could not load " + cfg.model_dir);
     fillers_on = cfg.detect_fillers;
-    load_language_model(*model);
+    load_language_model(*model);  // before any other search exists (see fillers.h)
 }
 
-// Unlike recognizer.cpp, the filler tokens are NOT added to the language model: with
-// pocketsphinx 5prealpha, a second decoder in one process whose trie LM got words from
-// ngram_model_add_word crashes in lm_trie_score (reproduced with two Recognizers, or two
-// StreamDecoders, on harvard_sentences.wav), and `rostrum live` runs one decoder per thread.
-// Fillers still come out through fillers::classify: the stock dictionary's spellings and the
-// garbage-model rule.
+// As recognizer.cpp: the stock LM, interpolated with the filler words' own model when filler
+// detection is on (fillers.h: words added to the trie LM itself crash pocketsphinx).
 void StreamDecoder::Impl::load_language_model(const ModelFiles& m) {
-    NgramModelPtr lm(
-        ngram_model_read(config.get(), m.lm.c_str(), NGRAM_AUTO, ps_get_logmath(ps.get())));
-    if (!lm) throw std::runtime_error("pocketsphinx could not read " + m.lm);
-    if (ps_set_lm(ps.get(), kLmSearch, lm.get()) != 0 || ps_set_search(ps.get(), kLmSearch) != 0) {
-        throw std::runtime_error("pocketsphinx could not build its search");
-    }
+    fillers::use_language_model(ps.get(), config.get(), m.lm, fillers_on, kLmSearch);
 }
 
 // vosk's phrase_list as a JSGF grammar: any sequence of the phrases. "[unk]" (vosk's garbage
