@@ -118,9 +118,9 @@ void Vad::decide(const Frame& f, double floor_db, std::vector<Span>& out) {
 void Vad::end_utterance(size_t end_frame, bool pad_end, std::vector<Span>& out) {
     in_speech_ = false;
     if (end_frame < speech_start_ + min_speech_frames_) return;  // a click: not decoded
-    const size_t begin = cut_start_ ? speech_start_
-                                    : std::max(prev_end_, speech_start_ - std::min(speech_start_,
-                                                                                   pad_frames_));
+    const size_t begin =
+        cut_start_ ? speech_start_
+                   : std::max(prev_end_, speech_start_ - std::min(speech_start_, pad_frames_));
     const size_t end = pad_end ? end_frame + pad_frames_ : end_frame;
     prev_end_ = end;
     out.push_back({begin * frame_len_, std::min(end * frame_len_, n_samples_)});
@@ -130,13 +130,13 @@ void Vad::end_utterance(size_t end_frame, bool pad_end, std::vector<Span>& out) 
 // are split as rarely as possible, and go on with the rest as a new utterance.
 void Vad::force_cut(std::vector<Span>& out) {
     const size_t from = utt_energy_.size() * 6 / 10;
-    const auto quietest = std::min_element(utt_energy_.begin() + static_cast<long>(from),
-                                           utt_energy_.end());
+    const auto quietest =
+        std::min_element(utt_energy_.begin() + static_cast<long>(from), utt_energy_.end());
     const size_t offset = static_cast<size_t>(quietest - utt_energy_.begin());
     const size_t cut = speech_start_ + std::max<size_t>(offset, 1);
     end_utterance(cut, false, out);
-    utt_energy_.erase(utt_energy_.begin(), utt_energy_.begin() + static_cast<long>(cut -
-                                                                                 speech_start_));
+    utt_energy_.erase(utt_energy_.begin(),
+                      utt_energy_.begin() + static_cast<long>(cut - speech_start_));
     in_speech_ = true;
     cut_start_ = true;
     speech_start_ = cut;

@@ -34,7 +34,7 @@ struct Span {
 // at the very start would raise it). Memory is bounded by max_utterance_s of frame energies
 // whatever the input length.
 class Vad {
-public:
+  public:
     explicit Vad(const VadParams& params = {});
 
     // Appends the utterances that ended within these samples to `out`.
@@ -42,7 +42,7 @@ public:
     // End of input: decides the remaining frames and closes the utterance in progress.
     void finish(std::vector<Span>& out);
 
-private:
+  private:
     struct Frame {
         size_t index;
         double db;  // smoothed over 50 ms
@@ -55,7 +55,8 @@ private:
 
     VadParams p_;
     size_t frame_len_;
-    size_t pause_frames_, long_pause_frames_, min_utt_frames_, max_frames_, pad_frames_, min_speech_frames_, half_window_;
+    size_t pause_frames_, long_pause_frames_, min_utt_frames_, max_frames_, pad_frames_,
+        min_speech_frames_, half_window_;
 
     std::vector<int16_t> partial_;  // samples of an incomplete frame
     size_t n_samples_ = 0;          // samples pushed so far
