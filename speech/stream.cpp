@@ -18,6 +18,7 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
 
 #include "core/c_handles.h"
@@ -162,6 +163,12 @@ class Resampler {
 
 bool is_silence_token(const std::string& t) {
     return t.empty() || t.front() == '<' || t.front() == '[';
+}
+
+// The grammar (phrase_list) search puts its null transitions on the best path as segments
+// without a word, spelled "(NULL)": they are not words.
+bool is_null_transition(const char* word) {
+    return word == nullptr || clean_token(word) == "(null)";
 }
 
 // What a partial shows: words and spelled-out fillers, no silence or noise markers.
@@ -350,6 +357,7 @@ size_t StreamDecoder::Impl::collect_words(size_t speech_begin, size_t cut, std::
     std::vector<Word> words;
     size_t next_word = std::string::npos;
     for (ps_seg_t* seg = ps_seg_iter(d); seg; seg = ps_seg_next(seg)) {
+        if (is_null_transition(ps_seg_word(seg))) continue;
         int sf = 0, ef = 0;
         ps_seg_frames(seg, &sf, &ef);
         const size_t b = std::min(utt.size(), static_cast<size_t>(sf) * kFrameSamples);

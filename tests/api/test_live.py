@@ -190,9 +190,7 @@ class LiveTest(unittest.TestCase):
         _, other, _ = self.st.new_user()
         self.assertEqual(self.st.get(f"/api/v1/sessions/{sid}", token=other).status, 404)
 
-    # Known bug in speech/stream.cpp (reported at 19:05): with a phrase_list grammar, finals
-    # carry pocketsphinx's "(null)" transition tokens as words. Remove the decorator when fixed.
-    @unittest.expectedFailure
+    # The grammar search's null transitions ("(null)" segments) once reached the finals.
     def test_phrase_list_restricts_words(self):
         _, token, _ = self.st.new_user()
         phrases = ["it was", "people to buy", "when our"]
