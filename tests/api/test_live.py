@@ -65,6 +65,16 @@ async def closed_with(ws, timeout=RECV_TIMEOUT):
     return ws.close_code, ws.close_reason
 
 
+def publish(st, user_id, event, n):
+    """Stores and announces an event exactly as db::publish_event does; returns its seq."""
+    rows = st.sql(
+        "WITH e AS (INSERT INTO events (user_id, event, data) VALUES "
+        f"('{user_id}', '{event}', '{{\"n\": {int(n)}}}'::jsonb) RETURNING seq, user_id, event, data) "
+        "SELECT seq, pg_notify('rostrum_events', json_build_object('seq', seq, 'user_id', user_id, "
+        "'event', event, 'data', data)::text) FROM e")
+    return int(rows[0][0])
+
+
 class LiveTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -87,13 +97,7 @@ class LiveTest(unittest.TestCase):
         return f"ws://127.0.0.1:{self.st.port}{path}" + (f"?{qs}" if qs else "")
 
     def publish(self, user_id, event, n):
-        """Stores and announces an event exactly as db::publish_event does; returns its seq."""
-        rows = self.st.sql(
-            "WITH e AS (INSERT INTO events (user_id, event, data) VALUES "
-            f"('{user_id}', '{event}', '{{\"n\": {int(n)}}}'::jsonb) RETURNING seq, user_id, event, data) "
-            "SELECT seq, pg_notify('rostrum_events', json_build_object('seq', seq, 'user_id', user_id, "
-            "'event', event, 'data', data)::text) FROM e")
-        return int(rows[0][0])
+        return publish(self.st, user_id, event, n)
 
     def mint(self, user_id, exp_offset, tv=0):
         with open(os.path.join(self.st.dir, "secrets/jwt.key")) as f:
@@ -511,6 +515,49 @@ class LiveTest(unittest.TestCase):
                      "rostrum_live_partial_latency_seconds_bucket"):
             self.assertIn(name, text)
         self.assertEqual(self.st.get("/ws/readyz").status, 200)
+
+
+class IdleTimeout(unittest.TestCase):
+    """live.idle_timeout_s: the daemon pings a quiet socket and closes it when no pong comes;
+    a client that answers pings stays open. A stack of its own: a 2 s idle time would race
+    the other tests' deliberately silent raw sockets."""
+    IDLE_S = 2
+
+    @classmethod
+    def setUpClass(cls):
+        cls.st = Stack("live_idle", ROSTRUM_LIVE_IDLE_TIMEOUT_S=cls.IDLE_S)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.st.stop()
+
+    def test_silent_socket_closed_answering_socket_kept(self):
+        user, token, _ = self.st.new_user()
+        url = f"ws://127.0.0.1:{self.st.port}/ws/events?token={token}"
+
+        async def main():
+            async with websockets.connect(url) as kept:  # the library answers pings
+                reader, writer = await asyncio.open_connection("127.0.0.1", self.st.port)
+                key = base64.b64encode(os.urandom(16)).decode()
+                writer.write((f"GET /ws/events?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                              f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+                head = await reader.readuntil(b"\r\n\r\n")
+                self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+                received = bytearray()
+
+                async def until_closed():  # reads (never answers) until the daemon hangs up
+                    while chunk := await reader.read(4096):
+                        received.extend(chunk)
+
+                await asyncio.wait_for(until_closed(), timeout=self.IDLE_S * 10)
+                writer.close()
+                self.assertIn(0x89, received, "no ping reached the silent socket before the close")
+                # The answering socket lived through the same quiet time and still delivers.
+                seq = publish(self.st, user["id"], "test.idle", 1)
+                self.assertEqual((await recv_json(kept))["seq"], seq)
+
+        asyncio.run(main())
 
 
 if __name__ == "__main__":
