@@ -2,8 +2,8 @@
 // the per-user registry and the event fan-out. Nothing slow runs on it: PostgreSQL queries go
 // to a database thread, audio goes to decoder threads (lanes), and their results are posted
 // back. Boost.Beast does the HTTP parsing, the RFC 6455 handshake, framing, masking, close
-// codes for oversize messages (1009), bad frames (1002) and invalid UTF-8 (1007), and the
-// idle timeout with pings; this file only decides what to accept and what to answer.
+// codes for bad frames (1002) and invalid UTF-8 (1007), and the idle timeout with pings; this
+// file decides what to accept and what to answer, and counts message sizes (1009).
 //
 // Close codes chosen here (also in the README, "Realtime"):
 //   1000 normal (after eof's final result, and {"session_id"} when saving)
@@ -14,7 +14,7 @@
 //   1007 a control message that is not JSON (Beast also uses it for invalid UTF-8)
 //   1008 a slow consumer (send queue beyond live.send_queue_bytes), a stream longer than
 //        live.max_stream_s
-//   1009 a message larger than live.max_message_bytes (Beast)
+//   1009 a message larger than live.max_message_bytes
 //   1011 a decoder or storage failure
 //   1013 the ?since= replay could not be read (the database is away; retry)
 //   4001 the access token expired; 4003 the user was deactivated or deleted; 4004 the
@@ -107,6 +107,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   private:
     void read_next();
+    void on_read();
     void write_next();
     void issue_close();
     void finish();
@@ -452,7 +453,10 @@ void WsSession::start(Request req) {
     ws_.set_option(t);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "rostrum-live"); }));
-    ws_.read_message_max(static_cast<size_t>(srv_.cfg().live_max_message_bytes));
+    // No limit in Beast: it would fail the stream at the frame header and drop the connection
+    // with the rest of the message unread, and the TCP reset that makes can reach the client
+    // before the 1009 close frame (it then sees 1006, not why). read_next() counts instead.
+    ws_.read_message_max(0);
     srv_.add(shared_from_this());
     ws_.async_accept(req, [self = shared_from_this()](error_code ec) {
         if (ec) return self->finish();
@@ -463,19 +467,34 @@ void WsSession::start(Request req) {
     });
 }
 
+// Reads a message in pieces, at most one byte more than live.max_message_bytes of it, so that
+// an oversize message is known without buffering it; after a close, what still comes (the
+// rest of that message, anything until the client's close reply) is read and dropped.
 void WsSession::read_next() {
-    ws_.async_read(in_, [self = shared_from_this()](error_code ec, size_t) {
+    const size_t max = static_cast<size_t>(srv_.cfg().live_max_message_bytes);
+    const size_t room = max + 1 - std::min(max, in_.size());
+    ws_.async_read_some(in_, room, [self = shared_from_this()](error_code ec, size_t) {
         if (ec) return self->finish();
-        Clock::time_point at = Clock::now();
-        if (!self->closing_) {
-            auto data = self->in_.cdata();
-            self->on_message(self->ws_.got_text(),
-                             std::string_view(static_cast<const char*>(data.data()), data.size()),
-                             at);
-        }
-        self->in_.consume(self->in_.size());
-        self->read_next();
+        self->on_read();
     });
+}
+
+void WsSession::on_read() {
+    const size_t max = static_cast<size_t>(srv_.cfg().live_max_message_bytes);
+    if (!closing_ && in_.size() > max) {
+        close(websocket::close_code::too_big,
+              "message larger than " + std::to_string(max) + " bytes");
+    }
+    if (closing_) {
+        in_.consume(in_.size());
+        return read_next();
+    }
+    if (!ws_.is_message_done()) return read_next();
+    auto data = in_.cdata();
+    on_message(ws_.got_text(), std::string_view(static_cast<const char*>(data.data()), data.size()),
+               Clock::now());
+    in_.consume(in_.size());
+    read_next();
 }
 
 void WsSession::send(std::string text) {

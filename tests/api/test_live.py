@@ -319,6 +319,7 @@ class LiveTest(unittest.TestCase):
                 for name, (messages, want) in cases.items():
                     code, reason = await case(messages)
                     self.assertEqual(code, want, (name, reason))
+                    self.assertTrue(reason, name)  # every close says why
                 seq = self.publish(user["id"], "test.still_here", 1)
                 msg = await recv_json(events)
                 self.assertEqual((msg["seq"], msg["event"]), (seq, "test.still_here"))
