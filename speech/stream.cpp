@@ -58,6 +58,11 @@ constexpr double kSilentKeepS = 1.0;
 constexpr double kLeadInS = 0.1;
 constexpr double kQuietKeepS = 0.5;
 constexpr double kMaxBacklogS = 3.0;
+// The VAD's lookahead for live streams (the recorded pipeline's is 1.5 s). Everything the
+// decoder heard after an utterance's end is decoded again as the next one's start, so this
+// lag is paid in CPU at every pause, and it is how late a final comes: 0.5 s is still ten
+// 50 ms smoothing lengths for the noise floor to see the quiet after a word.
+constexpr double kVadLookaheadS = 0.5;
 
 // --- shared with recognizer.cpp (its Impl is private; the few lines are copied) ---
 
@@ -269,6 +274,7 @@ StreamDecoder::Impl::Impl(const RecognizerConfig& cfg) {
     ps.reset(ps_init(config.get()));
     if (!ps) throw std::runtime_error("pocketsphinx could not load " + cfg.model_dir);
     fillers_on = cfg.detect_fillers;
+    vad_params.lookahead_s = kVadLookaheadS;
     load_language_model(*model);  // before any other search exists (see fillers.h)
 }
 
@@ -429,8 +435,9 @@ size_t StreamDecoder::Impl::decode_budget(size_t frame) const {
 }
 
 size_t StreamDecoder::Impl::max_utt_samples() const {
-    // The VAD cuts speech at max_utterance_s but decides half a floor window late.
-    return static_cast<size_t>((vad_params.max_utterance_s + vad_params.floor_window_s) * kRate);
+    // The VAD cuts speech at max_utterance_s but decides its lookahead late (and a forced
+    // cut lands in the last 40%: the next utterance may run a little longer).
+    return static_cast<size_t>((vad_params.max_utterance_s + vad_params.lookahead_s + 1) * kRate);
 }
 
 // Silence (an empty hypothesis) for a while, or an utterance longer than the VAD would ever

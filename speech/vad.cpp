@@ -35,6 +35,8 @@ Vad::Vad(const VadParams& params) : p_(params) {
     pad_frames_ = std::min(frames_of(p_.pad_s, fps), pause_frames_);
     min_speech_frames_ = frames_of(p_.min_speech_s, fps);
     half_window_ = std::max<size_t>(1, frames_of(p_.floor_window_s / 2, fps));
+    lookahead_ =
+        p_.lookahead_s > 0 ? std::max<size_t>(1, frames_of(p_.lookahead_s, fps)) : half_window_;
     partial_.reserve(frame_len_);
 }
 
@@ -71,12 +73,13 @@ void Vad::add_frame(double db, std::vector<Span>& out) {
         floor_q_.push_back(f);
     }
     pending_.push_back(f);
-    if (f.index < half_window_) return;
+    if (f.index < lookahead_) return;
 
     decide_next(out);
 }
 
-// Decides the oldest pending frame against the quietest frame around it.
+// Decides the oldest pending frame against the quietest frame around it (the queue holds
+// frames up to lookahead_ ahead of it; those more than half a window behind it leave).
 void Vad::decide_next(std::vector<Span>& out) {
     const Frame now = pending_.front();
     pending_.pop_front();

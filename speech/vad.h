@@ -19,7 +19,8 @@ struct VadParams {
     double long_pause_s = 1.0;    // ...this long
     double on_db = 15;            // speech starts this far above the noise floor...
     double off_db = 12;           // ...and a pause stays this close to it
-    double floor_window_s = 3;    // noise floor = quietest 50 ms within ±half this window
+    double floor_window_s = 3;    // noise floor = quietest 50 ms within ±half this window...
+    double lookahead_s = 0;       // ...or, when > 0, from half of it back to this far ahead
     double min_floor_db = 20;     // digital silence must not make every hiss look like speech
 };
 
@@ -30,8 +31,9 @@ struct Span {
 };
 
 // Streaming: push samples in any chunk size, collect finished utterances. Decisions lag the
-// input by half the floor window (the floor needs some audio after the frame too, or speech
-// at the very start would raise it). Memory is bounded by max_utterance_s of frame energies
+// input by half the floor window, or by lookahead_s (the floor needs some audio after the
+// frame too, or speech at the very start would raise it; live streams trade that case for
+// answering sooner). Memory is bounded by max_utterance_s of frame energies
 // whatever the input length.
 class Vad {
   public:
@@ -56,7 +58,7 @@ class Vad {
     VadParams p_;
     size_t frame_len_;
     size_t pause_frames_, long_pause_frames_, min_utt_frames_, max_frames_, pad_frames_,
-        min_speech_frames_, half_window_;
+        min_speech_frames_, half_window_, lookahead_;
 
     std::vector<int16_t> partial_;  // samples of an incomplete frame
     size_t n_samples_ = 0;          // samples pushed so far

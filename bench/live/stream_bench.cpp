@@ -79,6 +79,7 @@ struct StreamTimes {
     std::vector<double> frame_ms;  // accept() wall time per frame (paced: the reply latency)
     double finish_ms = 0;
     double busy_ms = 0;
+    std::vector<double> final_lag_s;  // audio heard after an utterance's last word, at its final
 };
 
 // One stream; paced = each frame handed over at its real-time instant, so a frame that waits
@@ -94,8 +95,13 @@ StreamTimes run_stream(speech::StreamDecoder& d, const std::vector<int16_t>& pcm
         const auto due = start + std::chrono::milliseconds(frame_ms * static_cast<int>(k + 1));
         if (paced) std::this_thread::sleep_until(due);  // pacing the input, not synchronising
         const auto t0 = Clock::now();
-        d.accept(std::span<const int16_t>(pcm.data() + at, std::min(step, pcm.size() - at)));
+        const auto u =
+            d.accept(std::span<const int16_t>(pcm.data() + at, std::min(step, pcm.size() - at)));
         const double work = ms_since(t0);
+        if (u.final && !u.words.empty()) {
+            const double heard_s = static_cast<double>(std::min(at + step, pcm.size())) / 16000;
+            t.final_lag_s.push_back(heard_s - u.words.back().end_s);
+        }
         t.busy_ms += work;
         t.frame_ms.push_back(paced ? ms_since(due) : work);
     }
@@ -119,10 +125,11 @@ void unpaced(const Options& o) {
         const StreamTimes s = run_stream(d, pcm, o.frame_ms, false);
         std::printf(
             "unpaced round %d: %.1f s audio | transcribe RTF %.3f | stream RTF %.3f, frame p50 "
-            "%.1f ms p95 %.1f ms max %.1f ms, finish %.1f ms\n",
+            "%.1f ms p95 %.1f ms max %.1f ms, finish %.1f ms | final %.2f s (p50) %.2f s (max) "
+            "after the last word\n",
             round, audio_s, rec_ms / 1000 / audio_s, s.busy_ms / 1000 / audio_s,
             percentile(s.frame_ms, 0.5), percentile(s.frame_ms, 0.95), percentile(s.frame_ms, 1.0),
-            s.finish_ms);
+            s.finish_ms, percentile(s.final_lag_s, 0.5), percentile(s.final_lag_s, 1.0));
     }
 }
 

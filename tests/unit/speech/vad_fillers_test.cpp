@@ -94,6 +94,39 @@ TEST(SpeechVad, ChunkSizeDoesNotChangeTheCuts) {
     }
 }
 
+// Samples pushed (in 10 ms chunks) when the first utterance came out.
+size_t pushed_when_first_span(const std::vector<int16_t>& s, const VadParams& p) {
+    Vad vad(p);
+    std::vector<Span> spans;
+    for (size_t at = 0; at < s.size() && spans.empty(); at += 160) {
+        vad.push(s.data() + at, std::min<size_t>(160, s.size() - at), spans);
+        if (!spans.empty()) return at + 160;
+    }
+    return s.size() + 1;
+}
+
+TEST(SpeechVad, ShortLookaheadAnswersSoonerWithTheSameCuts) {
+    std::vector<int16_t> s;
+    append_noise(s, 2.0);
+    append_tone(s, 1.0, 150, true);
+    append_noise(s, 2.5, 10, 7);
+    VadParams live;
+    live.lookahead_s = 0.5;
+    const VadParams recorded;
+    // The speech ends at 3.0 s; a pause counts from min_pause_s of quiet, then the lookahead.
+    const double spoken_end = 3.0;
+    EXPECT_LE(sec(pushed_when_first_span(s, live)),
+              spoken_end + live.min_pause_s + live.lookahead_s + 0.1);
+    EXPECT_GE(sec(pushed_when_first_span(s, recorded)),
+              spoken_end + recorded.min_pause_s + recorded.floor_window_s / 2);
+    const auto a = cut(s, 160, live);
+    const auto b = cut(s, 160, recorded);
+    ASSERT_EQ(a.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(a[0].begin, b[0].begin);
+    EXPECT_EQ(a[0].end, b[0].end);
+}
+
 TEST(SpeechVad, SilenceAndNoiseAloneGiveNoUtterance) {
     std::vector<int16_t> s;
     append_noise(s, 5.0);
