@@ -1,5 +1,5 @@
 // `rostrum live`: the WebSocket daemon (vosk-compatible /ws/transcribe, /ws/events) on a unix
-// socket that nginx proxies /ws/ to. See live/server.cpp for the design.
+// socket that nginx proxies /ws/ to. See live/server.h for the design.
 #pragma once
 
 #include "core/config.h"

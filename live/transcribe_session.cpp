@@ -1,0 +1,229 @@
+// /ws/transcribe (live/transcribe_session.h): control messages, frames to the lane and
+// replies back, eof, saving, and what a dropped socket leaves behind.
+#include "live/transcribe_session.h"
+
+#include <cstring>
+#include <vector>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "core/problem.h"
+#include "live/server.h"
+#include "live/store.h"
+
+namespace live {
+
+void TranscribeSession::on_message(bool text, std::string_view data, Clock::time_point at) {
+    if (state_ == State::ended)
+        return close(websocket::close_code::protocol_error, "nothing may follow eof");
+    if (text) return on_control(data, at);
+    on_audio(data, at);
+}
+
+void TranscribeSession::on_control(std::string_view data, Clock::time_point at) {
+    core::JsonPtr root;
+    try {
+        root = core::parse_json_strict(data);
+    } catch (const core::ApiError& e) {
+        return close(websocket::close_code::bad_payload, "malformed JSON: " + e.detail);
+    }
+    if (!cJSON_IsObject(root.get()))
+        return close(websocket::close_code::unknown_data,
+                     "expected audio frames, {\"config\": ...} or {\"eof\": 1}");
+    if (const cJSON* config = cJSON_GetObjectItemCaseSensitive(root.get(), "config")) {
+        if (state_ != State::configuring)
+            return close(websocket::close_code::protocol_error, "config must come before audio");
+        return on_config(config);
+    }
+    if (cJSON_GetObjectItemCaseSensitive(root.get(), "eof")) return on_eof(at);
+    close(websocket::close_code::unknown_data,
+          "expected audio frames, {\"config\": ...} or {\"eof\": 1}");
+}
+
+void TranscribeSession::on_config(const cJSON* config) {
+    if (!cJSON_IsObject(config))
+        return close(websocket::close_code::unknown_data, "config must be an object");
+    // vosk-server reads these keys and ignores others; so do we.
+    if (const cJSON* r = cJSON_GetObjectItemCaseSensitive(config, "sample_rate")) {
+        if (!cJSON_IsNumber(r) || !(r->valuedouble >= 8000 && r->valuedouble <= 48000))
+            return close(websocket::close_code::unknown_data,
+                         "sample_rate must be between 8000 and 48000");
+        opt_.sample_rate = static_cast<int>(r->valuedouble);
+    }
+    if (const cJSON* w = cJSON_GetObjectItemCaseSensitive(config, "words")) {
+        if (!cJSON_IsBool(w) && !cJSON_IsNumber(w))
+            return close(websocket::close_code::unknown_data, "words must be true or false");
+        opt_.words = cJSON_IsBool(w) ? cJSON_IsTrue(w) : w->valuedouble != 0;
+    }
+    if (const cJSON* m = cJSON_GetObjectItemCaseSensitive(config, "max_alternatives")) {
+        if (!cJSON_IsNumber(m) || m->valuedouble < 0 || m->valuedouble > 100)
+            return close(websocket::close_code::unknown_data, "max_alternatives must be 0..100");
+        opt_.max_alternatives = static_cast<int>(m->valuedouble);
+    }
+    if (const cJSON* p = cJSON_GetObjectItemCaseSensitive(config, "phrase_list")) {
+        if (!cJSON_IsArray(p) || cJSON_GetArraySize(p) > 10000)
+            return close(websocket::close_code::unknown_data, "phrase_list must be an array");
+        opt_.phrases.clear();
+        const cJSON* item = nullptr;
+        cJSON_ArrayForEach(item, p) {
+            if (!cJSON_IsString(item))
+                return close(websocket::close_code::unknown_data, "phrase_list holds strings");
+            opt_.phrases.emplace_back(item->valuestring);
+        }
+    }
+}
+
+void TranscribeSession::ensure_stream() {
+    if (stream_) return;
+    stream_ = std::make_shared<LiveStream>(opt_, save_);
+    lane_ = srv_.pick_lane();
+    lane_taken_ = true;
+    state_ = State::streaming;
+    srv_.metrics().active_streams.fetch_add(1);
+    srv_.metrics().streams_total.fetch_add(1);
+}
+
+void TranscribeSession::end_stream() {
+    if (!lane_taken_) return;
+    lane_taken_ = false;
+    srv_.release_lane(lane_);
+    srv_.metrics().active_streams.fetch_sub(1);
+}
+
+void TranscribeSession::on_audio(std::string_view data, Clock::time_point at) {
+    if (data.size() % 2 != 0)
+        return close(websocket::close_code::unknown_data,
+                     "PCM frames are 16-bit samples: odd byte count");
+    int64_t n = static_cast<int64_t>(data.size() / 2);
+    if (samples_ + n > static_cast<int64_t>(srv_.cfg().live_max_stream_s) * opt_.sample_rate)
+        return close(websocket::close_code::policy_error, "stream longer than live.max_stream_s");
+    samples_ += n;
+    ensure_stream();
+    std::vector<int16_t> pcm(static_cast<size_t>(n));
+    std::memcpy(pcm.data(), data.data(), data.size());
+    auto self = std::static_pointer_cast<TranscribeSession>(shared_from_this());
+    srv_.lane(lane_).post([self, stream = stream_, pcm = std::move(pcm), at](Lane& lane) {
+        std::string reply, error;
+        bool refused = false;
+        try {
+            reply = stream->accept(lane, pcm);
+        } catch (const std::invalid_argument& e) {
+            error = e.what();
+            refused = true;
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        self->srv_.on_io([self, reply = std::move(reply), error = std::move(error), refused, at] {
+            self->replied(reply, error, refused, at, false);
+        });
+    });
+}
+
+void TranscribeSession::on_eof(Clock::time_point at) {
+    ensure_stream();
+    state_ = State::ended;
+    auto self = std::static_pointer_cast<TranscribeSession>(shared_from_this());
+    if (save_) srv_.save_started();
+    srv_.lane(lane_).post([self, stream = stream_, at, saving = save_.has_value()](Lane& lane) {
+        std::string reply, error;
+        bool refused = false;
+        std::optional<SavedStream> saved;
+        try {
+            reply = stream->finish(lane);
+            if (saving) saved = stream->commit_audio();
+        } catch (const std::invalid_argument& e) {
+            error = e.what();
+            refused = true;
+            stream->abandon(lane);
+        } catch (const std::exception& e) {
+            error = e.what();
+            stream->abandon(lane);
+        }
+        self->srv_.on_io([self, reply = std::move(reply), error, refused, at] {
+            self->replied(reply, error, refused, at, true);
+        });
+        if (!saving) return;
+        if (!saved) {
+            self->srv_.on_io([self] { self->saved("", ""); });
+            return;
+        }
+        self->srv_.db().post([self, saved = std::move(*saved)](db::Db& db) {
+            std::string id, err;
+            try {
+                id = store_saved_stream(db, saved);
+            } catch (const std::exception& e) {
+                err = e.what();
+            }
+            self->srv_.on_io([self, id, err] { self->saved(id, err); });
+        });
+    });
+}
+
+void TranscribeSession::replied(const std::string& reply, const std::string& error, bool refused,
+                                Clock::time_point at, bool final) {
+    if (!error.empty()) {
+        core::log_warn("live: stream failed: " + error);
+        return close(
+            refused ? websocket::close_code::unknown_data : websocket::close_code::internal_error,
+            error);
+    }
+    double latency = std::chrono::duration<double>(Clock::now() - at).count();
+    if (final) {
+        srv_.metrics().final_latency.observe(latency);
+    } else {
+        srv_.metrics().partial_latency.observe(latency);
+        srv_.metrics().frames_total.fetch_add(1);
+    }
+    send(reply);
+    if (final) {
+        end_stream();
+        if (!save_) close(websocket::close_code::normal, "");
+    }
+}
+
+void TranscribeSession::saved(const std::string& session_id, const std::string& error) {
+    srv_.save_done();
+    if (!error.empty()) {
+        core::log_error("live: saving a stream failed: " + error);
+        return close(websocket::close_code::internal_error, "the stream could not be saved");
+    }
+    if (!session_id.empty()) {
+        srv_.metrics().sessions_saved.fetch_add(1);
+        core::JsonWriter w;
+        w.begin_object().field("session_id", session_id).end_object();
+        send(w.take());
+    }
+    close(websocket::close_code::normal, "");
+}
+
+void TranscribeSession::on_gone() {
+    if (!stream_ || state_ == State::ended) return;
+    // Dropped mid-stream: the decoder goes back; with save=1 what was received is kept.
+    state_ = State::ended;
+    end_stream();
+    bool saving = save_.has_value();
+    if (saving) srv_.save_started();
+    Server* srv = &srv_;
+    srv_.lane(lane_).post([srv, stream = stream_, saving](Lane& lane) {
+        std::optional<SavedStream> saved;
+        try {
+            stream->abandon(lane);
+            if (saving) saved = stream->commit_audio();
+        } catch (const std::exception& e) {
+            core::log_error(std::string("live: keeping a dropped stream failed: ") + e.what());
+        }
+        if (!saving) return;
+        if (!saved) return srv->on_io([srv] { srv->save_done(); });
+        srv->db().post([srv, saved = std::move(*saved)](db::Db& db) {
+            try {
+                store_saved_stream(db, saved);
+                srv->metrics().sessions_saved.fetch_add(1);
+            } catch (const std::exception& e) {
+                core::log_error(std::string("live: saving a dropped stream failed: ") + e.what());
+            }
+            srv->on_io([srv] { srv->save_done(); });
+        });
+    });
+}
+
+}  // namespace live
