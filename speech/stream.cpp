@@ -518,6 +518,13 @@ StreamUpdate StreamDecoder::accept(std::span<const int16_t> pcm) {
     return u;
 }
 
+bool StreamDecoder::catch_up(double max_seconds) {
+    Impl& s = *impl_;
+    if (!s.started || s.backlog.empty() || max_seconds <= 0) return false;
+    s.feed_backlog(std::max<size_t>(1, static_cast<size_t>(max_seconds * kRate)));
+    return true;
+}
+
 StreamUpdate StreamDecoder::finish() {
     Impl& s = *impl_;
     if (!s.started) throw std::logic_error("StreamDecoder::finish before begin");

@@ -42,6 +42,12 @@ class StreamDecoder {
     // Exactly one update per frame: the result of an utterance that ended within the audio
     // seen so far, else the current partial hypothesis.
     StreamUpdate accept(std::span<const int16_t> pcm);
+    // Decodes up to `max_seconds` of audio that arrived but is not decoded yet: after an
+    // utterance ends, the audio the VAD had already looked past goes back to be decoded again
+    // as the next one's start, and accept() spreads it over the following frames. A caller
+    // with idle time between frames calls this to do that work early, so that the next
+    // frame's reply is not delayed by it. Returns whether anything was decoded.
+    bool catch_up(double max_seconds);
     // End of the stream: the result of whatever was not yet returned as final (maybe empty).
     StreamUpdate finish();
 
