@@ -1,7 +1,8 @@
 // The decoder side of /ws/transcribe. A Lane is one decoder thread's state: the recognizer
 // configuration and the StreamDecoders it owns (pocketsphinx state cannot move between
 // threads, so a stream stays on its lane for its whole life). A LiveStream is one socket's
-// stream; every method runs on its lane's thread, frames in the order they arrived.
+// stream; every method runs on its lane's thread, frames in the order they arrived. Between
+// frames, when no task waits, the lane decodes ahead for its streams (Lane::work_when_idle).
 #pragma once
 
 #include <memory>
@@ -15,12 +16,20 @@
 
 namespace live {
 
+class LiveStream;
+
 struct Lane {
     speech::RecognizerConfig recognizer;
     std::vector<std::unique_ptr<speech::StreamDecoder>> idle;  // reused stream after stream
+    std::vector<std::weak_ptr<LiveStream>> streams;            // decoding here; pruned as they end
+    size_t next_stream = 0;                                    // round robin for work_when_idle
 
     std::unique_ptr<speech::StreamDecoder> take();
     void give_back(std::unique_ptr<speech::StreamDecoder> d);
+    // TaskThread calls this while no task waits: one slice of one stream's undecoded audio,
+    // streams in turn, so a frame that arrives meanwhile waits for one slice at most.
+    // Returns whether it decoded anything (false: nothing to do until the next task).
+    bool work_when_idle();
 };
 
 // Where a saved stream goes (save=1): the owner and the session's fields.
@@ -43,7 +52,7 @@ struct SavedStream {
     std::vector<speech::Word> words;
 };
 
-class LiveStream {
+class LiveStream : public std::enable_shared_from_this<LiveStream> {
   public:
     LiveStream(speech::StreamOptions opt, std::optional<SaveTarget> save);
 
@@ -56,6 +65,10 @@ class LiveStream {
     std::optional<SavedStream> commit_audio();
     // The socket went away without eof: the decoder goes back, the audio is kept if saving.
     void abandon(Lane& lane);
+    // Decodes a slice of audio that arrived but was not decoded yet; false when none waits
+    // (or the stream is over).
+    bool catch_up();
+    bool finished() const { return finished_; }
 
   private:
     void begin(Lane& lane);
