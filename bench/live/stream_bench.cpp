@@ -1,13 +1,22 @@
 // Decoder-only benchmark of speech::StreamDecoder: per-frame processing time and real-time
 // factor, unpaced (as fast as one thread can) and paced (N threads, each one stream fed one
 // 200 ms frame every 200 ms, as live clients do), next to Recognizer::transcribe on the same
-// audio. Usage: stream_bench [--streams 1,2,4] [--seconds S] [--frame-ms 200] clip.wav...
+// audio. With --accuracy instead of the unpaced run, each clip is streamed alone and its words
+// compared with the reference in the manifest.tsv beside it (word error rate), and the CPU time of
+// streaming and of the recorded pipeline is reported per clip set (thread CPU time: steadier than
+// wall time on a shared box). Usage:
+//   stream_bench [--streams 1,2,4] [--seconds S] [--frame-ms 200] [--accuracy] clip.wav...
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +44,7 @@ struct Options {
     std::vector<int> streams{1, 2, 4};
     double seconds = 30;  // audio per paced stream (the clips repeated)
     int frame_ms = 200;
+    bool accuracy = false;
     std::vector<std::string> clips;
 };
 
@@ -50,6 +60,8 @@ Options parse(int argc, char** argv) {
             }
         } else if (a == "--seconds" && i + 1 < argc) {
             o.seconds = std::atof(argv[++i]);
+        } else if (a == "--accuracy") {
+            o.accuracy = true;
         } else if (a == "--frame-ms" && i + 1 < argc) {
             o.frame_ms = std::atoi(argv[++i]);
         } else {
@@ -75,7 +87,15 @@ std::vector<int16_t> audio(const Options& o, double seconds) {
     return out;
 }
 
+// CPU time of the calling thread, in seconds.
+double thread_cpu_s() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 struct StreamTimes {
+    std::string text;              // the finals joined
     std::vector<double> frame_ms;  // accept() wall time per frame (paced: the reply latency)
     double finish_ms = 0;
     double busy_ms = 0;
@@ -104,9 +124,11 @@ StreamTimes run_stream(speech::StreamDecoder& d, const std::vector<int16_t>& pcm
         }
         t.busy_ms += work;
         t.frame_ms.push_back(paced ? ms_since(due) : work);
+        if (u.final && !u.text.empty()) t.text += (t.text.empty() ? "" : " ") + u.text;
     }
     const auto t0 = Clock::now();
-    d.finish();
+    const auto last = d.finish();
+    if (!last.text.empty()) t.text += (t.text.empty() ? "" : " ") + last.text;
     t.finish_ms = ms_since(t0);
     t.busy_ms += t.finish_ms;
     return t;
@@ -131,6 +153,93 @@ void unpaced(const Options& o) {
             percentile(s.frame_ms, 0.5), percentile(s.frame_ms, 0.95), percentile(s.frame_ms, 1.0),
             s.finish_ms, percentile(s.final_lag_s, 0.5), percentile(s.final_lag_s, 1.0));
     }
+}
+
+std::vector<std::string> words_of(const std::string& text) {
+    std::istringstream in(text);
+    std::vector<std::string> words;
+    for (std::string w; in >> w;) {
+        std::string clean;
+        for (const char c : w)
+            if (std::isalpha(static_cast<unsigned char>(c)) || c == '\'')
+                clean += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!clean.empty()) words.push_back(clean);
+    }
+    return words;
+}
+
+// Word-level edit distance.
+size_t word_errors(const std::vector<std::string>& ref, const std::vector<std::string>& hyp) {
+    std::vector<size_t> prev(hyp.size() + 1), cur(hyp.size() + 1);
+    for (size_t j = 0; j <= hyp.size(); ++j) prev[j] = j;
+    for (size_t i = 1; i <= ref.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= hyp.size(); ++j)
+            cur[j] =
+                std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ref[i - 1] != hyp[j - 1])});
+        std::swap(prev, cur);
+    }
+    return prev[hyp.size()];
+}
+
+std::vector<std::string> tab_fields(const std::string& line) {
+    std::vector<std::string> fields;
+    std::istringstream in(line);
+    for (std::string f; std::getline(in, f, '\t');) fields.push_back(f);
+    return fields;
+}
+
+// The clip's reference transcript: the "reference" column of the manifest.tsv beside it
+// ("-": unknown, skipped like a clip without one).
+std::string reference(const std::string& clip) {
+    const std::filesystem::path p(clip);
+    std::ifstream in(p.parent_path() / "manifest.tsv");
+    std::string line;
+    if (!std::getline(in, line)) return {};
+    const auto header = tab_fields(line);
+    const auto col = std::find(header.begin(), header.end(), "reference") - header.begin();
+    while (std::getline(in, line)) {
+        const auto fields = tab_fields(line);
+        if (!fields.empty() && fields[0] == p.filename().string() &&
+            static_cast<size_t>(col) < fields.size())
+            return fields[static_cast<size_t>(col)] == "-" ? "" : fields[static_cast<size_t>(col)];
+    }
+    return {};
+}
+
+// Each clip streamed alone by one decoder, and transcribed by the recorded pipeline: WER of
+// both against the references, and the CPU each took per second of audio.
+void accuracy(const Options& o) {
+    speech::Recognizer rec(speech::RecognizerConfig{});
+    speech::StreamDecoder d(speech::RecognizerConfig{});
+    size_t ref_words = 0, stream_errors = 0, rec_errors = 0;
+    double audio_s = 0, stream_cpu = 0, rec_cpu = 0;
+    for (const auto& clip : o.clips) {
+        const std::string ref_text = reference(clip);
+        if (ref_text.empty()) continue;
+        const auto ref = words_of(ref_text);
+        const auto pcm = speech::decode_16k_mono(clip, speech::AudioLimits{});
+        double t0 = thread_cpu_s();
+        const StreamTimes s = run_stream(d, pcm, o.frame_ms, false);
+        stream_cpu += thread_cpu_s() - t0;
+        t0 = thread_cpu_s();
+        const auto t = rec.transcribe(pcm.data(), pcm.size());
+        rec_cpu += thread_cpu_s() - t0;
+        audio_s += static_cast<double>(pcm.size()) / 16000;
+        ref_words += ref.size();
+        stream_errors += word_errors(ref, words_of(s.text));
+        rec_errors += word_errors(ref, words_of(t.text));
+    }
+    if (ref_words == 0) {
+        std::printf("accuracy: no clip has a reference in a manifest.tsv beside it\n");
+        return;
+    }
+    std::printf(
+        "accuracy over %.1f s, %zu reference words: stream WER %.3f, CPU RTF %.3f | recorded "
+        "pipeline WER %.3f, CPU RTF %.3f\n",
+        audio_s, ref_words, static_cast<double>(stream_errors) / static_cast<double>(ref_words),
+        stream_cpu / audio_s, static_cast<double>(rec_errors) / static_cast<double>(ref_words),
+        rec_cpu / audio_s);
 }
 
 void paced(const Options& o, int n) {
@@ -172,6 +281,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: stream_bench [--streams 1,2,4] [--seconds S] clip.wav...\n");
         return 2;
     }
-    unpaced(o);
+    if (o.accuracy) {
+        accuracy(o);
+    } else {
+        unpaced(o);
+    }
     for (const int n : o.streams) paced(o, n);
 }
