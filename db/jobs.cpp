@@ -145,11 +145,12 @@ bool complete_job(Db& db, const Job& job) {
                .affected() == 1;
 }
 
-bool fail_job(Db& db, const Job& job, const std::string& error, bool permanent) {
+FailOutcome fail_job(Db& db, const Job& job, const std::string& error, bool permanent) {
     Result r = db.exec(
         kRetryJob, {std::to_string(job.id), std::to_string(job.attempts), error,
                     std::string(permanent ? "true" : "false"), num(backoff_seconds(job.attempts))});
-    return r.rows() == 1 && r.str(0, 0) == "dead";
+    if (r.rows() != 1) return FailOutcome::not_ours;
+    return r.str(0, 0) == "dead" ? FailOutcome::dead : FailOutcome::retry;
 }
 
 bool release_job(Db& db, const Job& job) {

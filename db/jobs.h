@@ -36,9 +36,11 @@ bool renew_lease(Db& db, const Job& job, int lease_s);
 // Marks the job done, in the caller's transaction; false when fenced off (not ours any more):
 // the caller must roll back its results.
 bool complete_job(Db& db, const Job& job);
-// A retryable failure: back to queued after a delay, or dead at max_attempts. Returns true
-// when the job is dead (the caller marks the session failed).
-bool fail_job(Db& db, const Job& job, const std::string& error, bool permanent);
+// A failure: back to queued after a delay (retry), or dead when permanent or at max_attempts
+// (the caller marks the session failed), or nothing changed because the job is no longer
+// ours (fenced: its lease expired and another worker has it, or it is done).
+enum class FailOutcome { retry, dead, not_ours };
+FailOutcome fail_job(Db& db, const Job& job, const std::string& error, bool permanent);
 // Gives the job back without counting the attempt (graceful shutdown), and its session back to
 // `queued` in the same statement. False when the job was no longer ours (nothing changed).
 bool release_job(Db& db, const Job& job);

@@ -134,10 +134,22 @@ void reanalyse(JobContext& ctx, const db::Job& job, const db::Session& s, Progre
     store(ctx, job, nullptr, 0, a);
 }
 
+const char* failure_verdict(db::FailOutcome outcome) {
+    switch (outcome) {
+        case db::FailOutcome::dead:
+            return " failed for good: ";
+        case db::FailOutcome::retry:
+            return " will be retried: ";
+        case db::FailOutcome::not_ours:
+            break;
+    }
+    return " failed after its lease passed to another worker (nothing recorded): ";
+}
+
 void record_failure(JobContext& ctx, const db::Job& job, const std::string& error, bool permanent) {
     db::Tx tx(ctx.db);
-    bool dead = db::fail_job(ctx.db, job, error, permanent);
-    if (dead) {
+    const db::FailOutcome outcome = db::fail_job(ctx.db, job, error, permanent);
+    if (outcome == db::FailOutcome::dead) {
         db::mark_session_failed(ctx.db, job.session_id, error);
         core::JsonWriter w;
         w.begin_object().field("id", job.session_id).field("status", "failed");
@@ -146,7 +158,7 @@ void record_failure(JobContext& ctx, const db::Job& job, const std::string& erro
     }
     tx.commit();
     core::log_warn("job " + std::to_string(job.id) + " attempt " + std::to_string(job.attempts) +
-                   (dead ? " failed for good: " : " will be retried: ") + error);
+                   failure_verdict(outcome) + error);
 }
 
 std::string audio_error_text(const speech::AudioError& e) {

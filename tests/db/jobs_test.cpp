@@ -219,7 +219,7 @@ TEST_F(Jobs, ExpiredLeaseIsReclaimedAndTheOldAttemptIsFenced) {
     // The first worker comes back: every write with its token is refused.
     EXPECT_FALSE(db::renew_lease(db(), *old, kLease));
     EXPECT_FALSE(db::complete_job(db(), *old));
-    EXPECT_FALSE(db::fail_job(db(), *old, "late failure", false));
+    EXPECT_EQ(db::fail_job(db(), *old, "late failure", false), db::FailOutcome::not_ours);
     db::release_job(db(), *old);
     EXPECT_EQ(job_field(fresh->id, "status"), "running");
     EXPECT_EQ(job_field(fresh->id, "attempts"), "2");
@@ -331,7 +331,7 @@ TEST_F(Jobs, RetryableFailureRequeuesWithBackoff) {
     enqueue();
     auto job = claim("w1");
     ASSERT_TRUE(job);
-    EXPECT_FALSE(db::fail_job(db(), *job, "boom", false));
+    EXPECT_EQ(db::fail_job(db(), *job, "boom", false), db::FailOutcome::retry);
     EXPECT_EQ(job_field(job->id, "status"), "queued");
     EXPECT_EQ(job_field(job->id, "last_error"), "boom");
     EXPECT_EQ(job_field(job->id, "attempts"), "1");
@@ -357,7 +357,7 @@ TEST_F(Jobs, BackoffGrowsWithTheAttemptNumber) {
         auto job = claim("w1");
         ASSERT_TRUE(job);
         ASSERT_EQ(job->attempts, attempt);
-        ASSERT_FALSE(db::fail_job(db(), *job, "again", false));
+        ASSERT_EQ(db::fail_job(db(), *job, "again", false), db::FailOutcome::retry);
         double base = std::pow(2.0, attempt);
         double delay = std::stod(job_field(job->id, "extract(epoch FROM run_after - updated_at)"));
         EXPECT_GE(delay, 0.5 * base - 0.001) << "attempt " << attempt;
@@ -374,8 +374,9 @@ TEST_F(Jobs, DeadAtMaxAttempts) {
         ASSERT_TRUE(job) << "attempt " << attempt;
         EXPECT_EQ(job->attempts, attempt);
         id = job->id;
-        bool dead = db::fail_job(db(), *job, "failure " + std::to_string(attempt), false);
-        EXPECT_EQ(dead, attempt == 5) << "attempt " << attempt;
+        const auto outcome = db::fail_job(db(), *job, "failure " + std::to_string(attempt), false);
+        EXPECT_EQ(outcome, attempt == 5 ? db::FailOutcome::dead : db::FailOutcome::retry)
+            << "attempt " << attempt;
         make_due(id);
     }
     EXPECT_EQ(job_field(id, "status"), "dead");
@@ -392,7 +393,7 @@ TEST_F(Jobs, MaxAttemptsIsPerJob) {
     auto job = claim();
     ASSERT_TRUE(job);
     EXPECT_EQ(job->max_attempts, 1);
-    EXPECT_TRUE(db::fail_job(db(), *job, "once", false));
+    EXPECT_EQ(db::fail_job(db(), *job, "once", false), db::FailOutcome::dead);
     EXPECT_EQ(job_field(job->id, "status"), "dead");
 }
 
@@ -400,7 +401,7 @@ TEST_F(Jobs, PermanentFailureIsDeadAtOnce) {
     enqueue();
     auto job = claim("w1");
     ASSERT_TRUE(job);
-    EXPECT_TRUE(db::fail_job(db(), *job, "unreadable audio", true));
+    EXPECT_EQ(db::fail_job(db(), *job, "unreadable audio", true), db::FailOutcome::dead);
     EXPECT_EQ(job_field(job->id, "status"), "dead");
     EXPECT_EQ(job_field(job->id, "attempts"), "1");
     EXPECT_EQ(job_field(job->id, "last_error"), "unreadable audio");
@@ -413,7 +414,7 @@ TEST_F(Jobs, FailureOfAJobNotRunningChangesNothing) {
     auto job = claim();
     ASSERT_TRUE(job);
     ASSERT_TRUE(db::complete_job(db(), *job));
-    EXPECT_FALSE(db::fail_job(db(), *job, "after done", true));
+    EXPECT_EQ(db::fail_job(db(), *job, "after done", true), db::FailOutcome::not_ours);
     EXPECT_EQ(job_field(job->id, "status"), "done");
     EXPECT_EQ(job_field(job->id, "last_error"), "");
 }
@@ -457,7 +458,7 @@ TEST_F(Jobs, ReleaseKeepsFencingStaleHolders) {
     EXPECT_EQ(c->attempts, 2);
     EXPECT_FALSE(db::renew_lease(db(), *a, kLease));
     EXPECT_FALSE(db::complete_job(db(), *a));
-    EXPECT_FALSE(db::fail_job(db(), *a, "late", false));
+    EXPECT_EQ(db::fail_job(db(), *a, "late", false), db::FailOutcome::not_ours);
     EXPECT_EQ(job_field(c->id, "locked_by"), "c");
     EXPECT_TRUE(db::complete_job(db(), *c));
 }
@@ -466,7 +467,7 @@ TEST_F(Jobs, ReleaseAfterRetriesKeepsTheEarlierAttempts) {
     enqueue();
     auto first = claim();
     ASSERT_TRUE(first);
-    ASSERT_FALSE(db::fail_job(db(), *first, "x", false));
+    ASSERT_EQ(db::fail_job(db(), *first, "x", false), db::FailOutcome::retry);
     make_due(first->id);
     auto second = claim();
     ASSERT_TRUE(second);
@@ -743,7 +744,7 @@ TEST_F(Jobs, CountJobsByStatus) {
     auto b = claim();
     ASSERT_TRUE(a && b);
     ASSERT_TRUE(db::complete_job(db(), *a));
-    ASSERT_TRUE(db::fail_job(db(), *b, "bad", true));
+    ASSERT_EQ(db::fail_job(db(), *b, "bad", true), db::FailOutcome::dead);
     EXPECT_EQ(db::count_jobs(db(), "queued"), 1);
     EXPECT_EQ(db::count_jobs(db(), "running"), 0);
     EXPECT_EQ(db::count_jobs(db(), "done"), 1);
