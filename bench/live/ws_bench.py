@@ -12,6 +12,10 @@
    time - that timestamp. Gaps = events a socket did not receive.
 3. RSS of the daemon (/proc/<pid>/status VmRSS): before and after the idle event sockets
    connected, and its peak during each transcription level.
+4. The engine's speed on this box at this moment: CPU seconds per audio second of `rostrum
+   transcribe` (the recorded pipeline, one thread) on the clip, less a short clip's (model
+   loading), and the issue's capacity estimate from it: cores / RTF x 0.7. Measured in the
+   same run as the levels, because on a shared box it moves by tens of percent.
 
 Starts its own stack with tests/harness/stack.py (nginx + api + worker + live, private
 PostgreSQL). Needs python3-websockets (Debian) and a built binary:
@@ -22,12 +26,14 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import resource
+import subprocess
 import sys
 import time
 import wave
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tests", "harness"))
-from stack import Stack  # noqa: E402
+from stack import BIN, Stack  # noqa: E402
 
 import websockets  # noqa: E402
 
@@ -66,6 +72,33 @@ def load_pcm(clips):
             assert w.getframerate() == rate, c
             pcm += w.readframes(w.getnframes())
     return pcm, rate
+
+
+def child_cpu_s():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def transcribe_cpu_s(binary, clip):
+    before = child_cpu_s()
+    subprocess.run([binary, "transcribe", clip], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return child_cpu_s() - before
+
+
+def wav_seconds(path):
+    with wave.open(path) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def engine_rtf(binary, clips, short="ps_goforward.wav", rounds=2):
+    """CPU per audio second of the recorded pipeline, model loading taken out."""
+    long_s = sum(wav_seconds(os.path.join(READ, c)) for c in clips)
+    short_path = os.path.join(READ, short)
+    long_cpu = sum(min(transcribe_cpu_s(binary, os.path.join(READ, c)) for _ in range(rounds))
+                   for c in clips)
+    short_cpu = min(transcribe_cpu_s(binary, short_path) for _ in range(rounds))
+    return (long_cpu - len(clips) * short_cpu) / (long_s - len(clips) * wav_seconds(short_path))
 
 
 # --- /ws/transcribe ---------------------------------------------------------------------
@@ -221,6 +254,11 @@ def main():
         report["rss_start_kib"] = rss_kib(pid)
         pcm, rate = load_pcm(args.clips.split(","))
         report["stream_s"] = len(pcm) / 2 / rate
+        rtf = engine_rtf(BIN, args.clips.split(","))
+        report["engine_rtf"] = rtf
+        report["capacity_estimate"] = (os.cpu_count() or 1) / rtf * 0.7
+        print(json.dumps({"engine_rtf": rtf, "capacity_estimate": report["capacity_estimate"]}),
+              flush=True)
         levels = []
         for n in (int(x) for x in args.levels.split(",")):
             r = asyncio.run(transcribe_level(st, token, pid, n, pcm, rate))
