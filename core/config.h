@@ -36,6 +36,7 @@ struct Config {
     std::string model_root;        // speech.model_root: pocketsphinx models, one dir per language
     std::string live_socket;       // live.socket: the WebSocket daemon's unix socket (nginx)
     int live_decoders;             // live.decoders: decoder threads of `rostrum live`
+    int live_max_hmms;             // live.max_hmms_per_frame: live search width (CPU vs WER)
     std::string live_allowed_origins;  // live.allowed_origins: comma-separated browser origins
     int live_max_message_bytes;        // live.max_message_bytes: a bigger message closes with 1009
     int live_idle_timeout_s;           // live.idle_timeout_s: no traffic (pongs count) → closed

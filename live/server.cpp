@@ -56,6 +56,7 @@ void Server::start() {
     for (int i = 0; i < cfg_.live_decoders; ++i) {
         speech::RecognizerConfig rc;
         rc.model_dir = cfg_.model_root + "/en-us";
+        rc.stream_max_hmms = cfg_.live_max_hmms;
         lanes_.push_back(std::make_unique<TaskThread<Lane>>([rc] { return warm_lane(rc); }));
         lane_streams_.push_back(0);
     }
@@ -86,7 +87,8 @@ void Server::start() {
     schedule_recheck();
     schedule_prune();
     core::log_info("live: listening on " + cfg_.live_socket + " with " +
-                   std::to_string(cfg_.live_decoders) + " decoder threads");
+                   std::to_string(cfg_.live_decoders) + " decoder threads, at most " +
+                   std::to_string(cfg_.live_max_hmms) + " HMMs per frame");
 }
 
 void Server::accept_next() {

@@ -17,6 +17,9 @@ namespace speech {
 struct RecognizerConfig {
     std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
     bool detect_fillers = true;
+    // Live streams only (StreamDecoder): at most this many HMMs active per frame. The recorded
+    // pipeline keeps pocketsphinx's 30000; see speech/stream.cpp for the measured trade.
+    int stream_max_hmms = 3000;
 };
 
 // Installed languages, e.g. {"en-us"}: the API answers 422 listing these for anything else.

@@ -267,14 +267,16 @@ StreamDecoder::Impl::Impl(const RecognizerConfig& cfg) {
     // frames and shift every word time (as in recognizer.cpp). -fwdflat no: the second pass
     // runs at each utterance end, over the whole utterance, which made results late; without
     // it read/ gave fewer errors (WER 0.287 vs 0.303) at 0.52x the decoding time.
-    // -maxhmmpf 3000 (default 30000): at most that many HMMs active per frame. Streaming cost
+    // -maxhmmpf 3000 (RecognizerConfig::stream_max_hmms, live.max_hmms_per_frame; pocketsphinx's
+    // default is 30000): at most that many HMMs active per frame. Streaming cost
     // 1.33x the recorded pipeline's CPU over read/ + fillers/ + the AMI meeting (2.1x on the
     // hesitant fillers/ clips, whose search the default lets grow wide); with the cap 0.58x,
     // for stream WER 0.565 -> 0.577 (697 words; bench/RESULTS.md, 2026-12-02). A live stream
     // must keep up with real time on a shared CPU; the recorded pipeline keeps the default.
+    const std::string max_hmms = std::to_string(cfg.stream_max_hmms);
     config.reset(cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", model->hmm.c_str(), "-dict",
                              model->dict.c_str(), "-remove_silence", "no", "-fwdflat", "no",
-                             "-maxhmmpf", "3000", nullptr));
+                             "-maxhmmpf", max_hmms.c_str(), nullptr));
     if (!config) throw std::runtime_error("pocketsphinx rejected its configuration");
     ps.reset(ps_init(config.get()));
     if (!ps) throw std::runtime_error("pocketsphinx could not load " + cfg.model_dir);

@@ -72,6 +72,18 @@ TEST(Config, RejectsNonNumbersAndEnums) {
     EXPECT_THROW(core::load_config(false), core::ConfigError);
 }
 
+// The live search width reaches the decoders' configuration; below 500 the search would
+// lose too much to be a setting anyone means.
+TEST(Config, LiveSearchWidthHasADefaultAndBounds) {
+    Env env;
+    env.set("ROSTRUM_DATA_DIR", temp_dir());
+    EXPECT_EQ(core::load_config(false).live_max_hmms, 3000);
+    env.set("ROSTRUM_LIVE_MAX_HMMS_PER_FRAME", "30000");
+    EXPECT_EQ(core::load_config(false).live_max_hmms, 30000);
+    env.set("ROSTRUM_LIVE_MAX_HMMS_PER_FRAME", "100");
+    EXPECT_THROW(core::load_config(false), core::ConfigError);
+}
+
 TEST(Config, ShortSecretRefused) {
     Env env;
     env.set("ROSTRUM_DATA_DIR", temp_dir());
