@@ -73,7 +73,58 @@ size_t secret_value_run(std::string_view s, size_t i) {
     return 0;
 }
 
+// Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates, nothing
+// above U+10FFFF), or 0.
+size_t utf8_run(std::string_view s, size_t i) {
+    auto at = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    unsigned char c = at(0);
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (s.size() - i < n || at(1) < lo || at(1) > hi) return 0;
+    for (size_t k = 2; k < n; ++k)
+        if (at(k) < 0x80 || at(k) > 0xBF) return 0;
+    return n;
+}
+
 }  // namespace
+
+std::string escape_log_text(std::string_view text) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size();) {
+        auto c = static_cast<unsigned char>(text[i]);
+        size_t n = c >= 0x20 && c < 0x7f ? 1 : c >= 0x80 ? utf8_run(text, i) : 0;
+        // U+0080..U+009F (C1 controls: CSI is one) are valid UTF-8 but escaped all the same.
+        if (n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) n = 0;
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (n > 0) {
+            out.append(text.substr(i, n));
+            i += n;
+            continue;
+        } else {  // a control byte (CR, LF, ESC, DEL...) or a byte that is not UTF-8
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+        ++i;
+    }
+    return out;
+}
 
 void log_setup(std::string_view process_name, LogLevel min_level) {
     LogSettings& s = settings();
@@ -128,11 +179,13 @@ void log_line(LogLevel level, const LogContext& ctx, std::string_view msg) {
     line += ' ';
     line += s.process;
     line += '[' + std::to_string(::getpid()) + ']';
-    if (!ctx.request_id.empty()) line += " req=" + std::string(ctx.request_id);
-    if (!ctx.user_id.empty()) line += " user=" + std::string(ctx.user_id);
-    if (!ctx.route.empty()) line += " route=" + std::string(ctx.route);
+    // Every field can carry request text (nginx decodes %0d%0a in the path): escaped, so that
+    // one event is always exactly one line and no terminal escape reaches a reader's screen.
+    if (!ctx.request_id.empty()) line += " req=" + escape_log_text(ctx.request_id);
+    if (!ctx.user_id.empty()) line += " user=" + escape_log_text(ctx.user_id);
+    if (!ctx.route.empty()) line += " route=" + escape_log_text(ctx.route);
     line += ' ';
-    line += mask_secrets(msg);
+    line += escape_log_text(mask_secrets(msg));
     line += '\n';
     // One write(2) per line so that lines from several processes never interleave.
     (void)!::write(STDERR_FILENO, line.data(), line.size());

@@ -39,4 +39,9 @@ inline void log_debug(std::string_view msg) {
 // password/token fields (`"password":"..."`, `access_token=...`) by "***".
 std::string mask_secrets(std::string_view text);
 
+// What log_line writes for every field: printable ASCII and valid UTF-8 as they are, a backslash
+// doubled, and every other byte (C0 and C1 controls, DEL, bytes that are not UTF-8) as \xNN.
+// A line can then never be split or forged by request text, nor carry a terminal escape.
+std::string escape_log_text(std::string_view text);
+
 }  // namespace core
