@@ -1,6 +1,7 @@
 // Password hashing with libsodium's argon2id (crypto_pwhash_str), and the password policy.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,8 +17,12 @@ std::string hash_password(std::string_view password);
 bool verify_password(const std::string& stored_hash, std::string_view password);
 bool password_needs_rehash(const std::string& stored_hash);
 // Does the same argon2 work as verify_password against a fixed dummy hash, so that an unknown
-// email costs as much time as a wrong password.
+// email costs as much time as a wrong password: one argon2 run, in every process and mode.
 void verify_dummy_password(std::string_view password);
+// That hash: a constant of the binary, made with the current limits (never computed at run time).
+std::string_view dummy_password_hash();
+// How many argon2 computations (hashes and verifies) this process has run.
+uint64_t argon2_runs();
 
 // The registration policy: 8–256 code points of valid UTF-8, not one of the common passwords.
 // Returns the reason the password is refused, or nullopt when it is acceptable.

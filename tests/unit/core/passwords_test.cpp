@@ -128,6 +128,33 @@ TEST_F(PasswordsTest, DummyVerifyRunsAndIsRepeatable) {
     EXPECT_NO_THROW(verify_dummy_password(""));
 }
 
+// An unknown email must cost what a wrong password costs: one argon2 run, from the very first
+// request of a process (a CGI process serves only one). Run alone, the first call is the first
+// of the process; a hash computed on first use would count 2 here.
+TEST_F(PasswordsTest, DummyVerifyIsOneArgon2RunEvenTheFirstTime) {
+    uint64_t before = argon2_runs();
+    verify_dummy_password("first-request-of-a-cgi-process");
+    EXPECT_EQ(argon2_runs() - before, 1u);
+    before = argon2_runs();
+    EXPECT_FALSE(
+        verify_password("$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$"
+                        "wp+RX5qqvMRmrzc6TYgv3dj1JZvO3PMeFsbW4AGoUZQ",
+                        "a-wrong-password"));
+    EXPECT_EQ(argon2_runs() - before, 1u);  // a wrong password: the same one run
+}
+
+// The dummy hash is a constant of the binary made with the limits real hashes use (so its
+// verify costs the same); when the limits change this fails until it is regenerated.
+TEST_F(PasswordsTest, DummyHashIsAConstantWithTheCurrentLimits) {
+    std::string_view h = dummy_password_hash();
+    EXPECT_EQ(h.substr(0, 10), "$argon2id$");
+    EXPECT_EQ(h.data(), dummy_password_hash().data());  // the same storage: nothing computed
+    EXPECT_FALSE(password_needs_rehash(std::string(h)));
+    uint64_t before = argon2_runs();
+    (void)dummy_password_hash();
+    EXPECT_EQ(argon2_runs(), before);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Policy.
 
