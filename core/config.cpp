@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -71,6 +72,45 @@ std::string one_of(const std::string& t, std::initializer_list<const char*> allo
     return msg;
 }
 
+Row bool_row(const char* name, const char* help, bool Config::*field, bool def) {
+    return Row{{name, help, false},
+               [def](Config&) { return std::string(def ? "true" : "false"); },
+               [field](Config& c, const std::string& t) {
+                   std::string err = one_of(t, {"true", "false"});
+                   if (err.empty()) c.*field = (t == "true");
+                   return err;
+               },
+               [field](const Config& c) { return std::string(c.*field ? "true" : "false"); }};
+}
+
+// "127.0.0.1,localhost,[::1]:8080" → lower-case entries; each a DNS name, an IPv4 address or
+// a bracketed IPv6 address, with an optional :port.
+std::string parse_hosts(const std::string& text, std::vector<std::string>& out) {
+    std::vector<std::string> hosts;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t comma = std::min(text.find(',', start), text.size());
+        std::string h;
+        for (char c : text.substr(start, comma - start))
+            if (c != ' ') h += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        start = comma + 1;
+        if (h.empty()) continue;
+        if (h.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-:[]") != std::string::npos)
+            return "must be comma-separated host names, IP addresses or [IPv6] addresses, each "
+                   "with an optional :port";
+        hosts.push_back(h);
+    }
+    if (hosts.empty()) return "must name at least one host";
+    out = std::move(hosts);
+    return {};
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+    return out;
+}
+
 int default_workers() {
     unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 2 : static_cast<int>(n);
@@ -135,6 +175,22 @@ const std::vector<Row>& rows() {
                 return std::string();
             },
             [](const Config& c) { return std::to_string(c.upload_max_bytes); }},
+        // Off in production (rostrum.env from stack.sh render-production): there the operator
+        // creates the admin with `rostrum user create-admin`, and registration never can.
+        bool_row("auth.first_user_admin",
+                 "the first account registered on an empty install becomes admin (true|false)",
+                 &Config::first_user_admin, true),
+        string_row("site.server_name", "the site's public host name (also ROSTRUM_SERVER_NAME)",
+                   &Config::site_server_name, [](Config&) { return std::string("localhost"); }),
+        // A browser that a rebinding DNS name points at this host sends that name as Host: only
+        // the names we answer to are served, so such a page never reaches the API.
+        Row{{"site.hosts",
+             "Host values served (comma-separated; name = any port, name:port = that port); "
+             "other Hosts get 421",
+             false},
+            [](Config& c) { return "127.0.0.1,localhost,[::1]," + c.site_server_name; },
+            [](Config& c, const std::string& t) { return parse_hosts(t, c.site_hosts); },
+            [](const Config& c) { return join(c.site_hosts); }},
         int_row("upload.max_seconds", "longest audio accepted, from the header and while decoding",
                 &Config::upload_max_seconds, 7200, 1, 86400),
         int_row("worker.threads", "decoder threads of rostrum worker (one pocketsphinx each)",
@@ -222,6 +278,9 @@ Config load_config(bool prepare_secret) {
         // Aliases users know from ARCHITECTURE.md and the README.
         if (!v && std::string(r.key.name) == "db.url") v = std::getenv("ROSTRUM_DATABASE_URL");
         if (!v && std::string(r.key.name) == "data.dir") v = std::getenv("ROSTRUM_DATA_DIR");
+        // stack.sh renders nginx's server_name from the same variable.
+        if (!v && std::string(r.key.name) == "site.server_name")
+            v = std::getenv("ROSTRUM_SERVER_NAME");
         bool from_env = v != nullptr;
         if (from_env) text = v;
         std::string err = r.apply(c, text);

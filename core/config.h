@@ -28,15 +28,20 @@ struct Config {
     int access_ttl_s;              // auth.access_ttl_s
     int refresh_ttl_s;             // auth.refresh_ttl_s
     bool cookie_secure;            // auth.cookie_secure
-    std::string log_level;         // log.level: debug|info|warn|error
-    int64_t upload_max_bytes;      // upload.max_bytes: 413 beyond (nginx and the app)
-    int upload_max_seconds;        // upload.max_seconds: longer audio is refused
-    int worker_threads;            // worker.threads: decoder threads of `rostrum worker`
-    int worker_lease_s;            // worker.lease_s: a job's lease, renewed every third of it
-    std::string model_root;        // speech.model_root: pocketsphinx models, one dir per language
-    std::string live_socket;       // live.socket: the WebSocket daemon's unix socket (nginx)
-    int live_decoders;             // live.decoders: decoder threads of `rostrum live`
-    int live_max_hmms;             // live.max_hmms_per_frame: live search width (CPU vs WER)
+    bool first_user_admin;         // auth.first_user_admin: the first registered account is admin
+    std::string site_server_name;  // site.server_name: the public name (also ROSTRUM_SERVER_NAME)
+    // site.hosts: the Host values this site answers ("name" = any port, "name:port" = that
+    // port); anything else is 421. Lower-case, parsed from the comma-separated text.
+    std::vector<std::string> site_hosts;
+    std::string log_level;     // log.level: debug|info|warn|error
+    int64_t upload_max_bytes;  // upload.max_bytes: 413 beyond (nginx and the app)
+    int upload_max_seconds;    // upload.max_seconds: longer audio is refused
+    int worker_threads;        // worker.threads: decoder threads of `rostrum worker`
+    int worker_lease_s;        // worker.lease_s: a job's lease, renewed every third of it
+    std::string model_root;    // speech.model_root: pocketsphinx models, one dir per language
+    std::string live_socket;   // live.socket: the WebSocket daemon's unix socket (nginx)
+    int live_decoders;         // live.decoders: decoder threads of `rostrum live`
+    int live_max_hmms;         // live.max_hmms_per_frame: live search width (CPU vs WER)
     std::string live_allowed_origins;  // live.allowed_origins: comma-separated browser origins
     int live_max_message_bytes;        // live.max_message_bytes: a bigger message closes with 1009
     int live_idle_timeout_s;           // live.idle_timeout_s: no traffic (pongs count) → closed

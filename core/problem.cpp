@@ -110,6 +110,8 @@ const char* status_text(int status) {
             return "URI Too Long";
         case 415:
             return "Unsupported Media Type";
+        case 421:
+            return "Misdirected Request";
         case 422:
             return "Unprocessable Content";
         case 429:

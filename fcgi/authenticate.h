@@ -5,6 +5,10 @@
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 namespace fcgi {
 
 inline constexpr const char kAccessCookie[] = "rostrum_access";
@@ -21,5 +25,17 @@ bool is_safe_method(std::string_view method);
 // The double-submit check: the X-CSRF-Token header equals the rostrum_csrf cookie
 // (constant-time comparison). Throws 403 otherwise.
 void require_csrf(const Request& req);
+
+// True when a Host value ("name" or "name:port", "[v6]:port") is one of site.hosts: an entry
+// without a port admits every port, one with a port only that port. Case-insensitive.
+bool host_allowed(std::string_view host, const std::vector<std::string>& allowed);
+// 421 problem unless the request's Host is one of site.hosts (DNS rebinding: a page whose
+// name an attacker points at 127.0.0.1 sends its own name as Host). A request without Host
+// is refused too: no browser sends one.
+void require_allowed_host(const Request& req, const std::vector<std::string>& allowed);
+// For routes that set cookies: 403 problem when a browser says the request comes from another
+// site (Sec-Fetch-Site: cross-site, or an Origin whose host is not in site.hosts). Clients
+// that send neither header (curl, scripts, non-browser apps) pass.
+void require_same_site(const Request& req, const std::vector<std::string>& allowed);
 
 }  // namespace fcgi

@@ -46,6 +46,9 @@ Response run(Request& req, Ctx& ctx, const Route& route) {
 Outcome dispatch(Request& req, Ctx& ctx, const Router& router, WorkerSlot* slot) {
     Outcome out;
     try {
+        // Before routing: a Host we do not serve gets nothing else, whichever front (nginx,
+        // a CGI server, a direct FastCGI client) passed the request on.
+        require_allowed_host(req, ctx.cfg.site_hosts);
         const Route& route = router.match(req);
         out.route_index = router.index_of(route);
         if (slot) slot->route.store(out.route_index);

@@ -45,6 +45,22 @@ Response login_with(Ctx& ctx, const std::string& email_in, const std::string& pa
     return login_response(ctx, *user, cookies);
 }
 
+// ?set_cookie=true, refused (403, nothing set) when a browser says the request comes from
+// another site: a cross-site form posting the attacker's credentials to /auth/token would
+// otherwise log the victim's browser into the attacker's account (login CSRF). The site's
+// own origins are site.hosts, from the configuration, never the request's Host alone.
+bool same_site_cookies_wanted(const Request& req, const Ctx& ctx) {
+    if (!wants_cookies(req)) return false;
+    fcgi::require_same_site(req, ctx.cfg.site_hosts);
+    return true;
+}
+
+// The role of a self-registered account: "" lets the insert make the first account of an
+// empty install admin (auth.first_user_admin, the embedded default); otherwise always member.
+const char* registered_role(const Ctx& ctx) {
+    return ctx.cfg.first_user_admin ? "" : "member";
+}
+
 // The refresh token from the body, or from the HttpOnly cookie (then CSRF-checked).
 std::optional<std::string> refresh_token_from(const Request& req) {
     if (!req.body.empty()) {
@@ -72,13 +88,14 @@ Response auth_register(Request& req, Ctx& ctx) {
     std::string name = r.required_string("name", 1, 100);
     r.finish();
     check_password_policy_or_throw(password, "password");
-    db::User u = db::insert_user(ctx.db, email, name, core::hash_password(password), "");
+    db::User u =
+        db::insert_user(ctx.db, email, name, core::hash_password(password), registered_role(ctx));
     return Response::json(201, user_json(u)).header("Location", "/api/v1/users/" + u.id);
 }
 
 Response auth_login(Request& req, Ctx& ctx) {
     allow_params(req, {"set_cookie"});
-    bool cookies = wants_cookies(req);
+    bool cookies = same_site_cookies_wanted(req, ctx);
     core::JsonPtr body = json_body(req);
     core::ObjectReader r(body.get());
     std::string email = r.required_string("email", 1, kMaxEmailBytes);
@@ -90,7 +107,7 @@ Response auth_login(Request& req, Ctx& ctx) {
 // OAuth2 password grant as Swagger UI's Authorize button sends it.
 Response auth_token(Request& req, Ctx& ctx) {
     allow_params(req, {"set_cookie"});
-    bool cookies = wants_cookies(req);
+    bool cookies = same_site_cookies_wanted(req, ctx);
     fcgi::Params form = fcgi::parse_form(req.body);
     static const std::string_view kKnown[] = {"grant_type", "username",  "password",
                                               "scope",      "client_id", "client_secret"};
@@ -113,7 +130,7 @@ Response auth_token(Request& req, Ctx& ctx) {
 
 Response auth_refresh(Request& req, Ctx& ctx) {
     allow_params(req, {"set_cookie"});
-    bool cookies = wants_cookies(req);
+    bool cookies = same_site_cookies_wanted(req, ctx);
     auto token = refresh_token_from(req);
     if (!token) throw core::ApiError::unauthorized("missing refresh token");
     std::string next = core::new_refresh_token();
@@ -135,6 +152,7 @@ Response auth_refresh(Request& req, Ctx& ctx) {
 
 Response auth_logout(Request& req, Ctx& ctx) {
     allow_params(req, {});
+    fcgi::require_same_site(req, ctx.cfg.site_hosts);  // it sets (clears) the cookies too
     auto token = refresh_token_from(req);
     if (token) db::revoke_family_of(ctx.db, core::token_hash(*token));
     Response res = Response::no_content();

@@ -114,4 +114,24 @@ TEST(Config, DescribeMasksSecrets) {
     EXPECT_NE(text.find("jwt.secret = ***"), std::string::npos);
 }
 
+// site.hosts: loopback names and the server name by default; entries lower-cased; junk refused.
+TEST(Config, SiteHostsAndFirstUserAdmin) {
+    Env env;
+    env.set("ROSTRUM_DATA_DIR", temp_dir());
+    env.set("ROSTRUM_SERVER_NAME", "Speech.Example.org");
+    core::Config c = core::load_config(false);
+    EXPECT_EQ(c.site_hosts,
+              (std::vector<std::string>{"127.0.0.1", "localhost", "[::1]", "speech.example.org"}));
+    EXPECT_TRUE(c.first_user_admin);
+    env.set("ROSTRUM_SITE_HOSTS", " a.example:8443 ,B.example,");
+    env.set("ROSTRUM_AUTH_FIRST_USER_ADMIN", "false");
+    c = core::load_config(false);
+    EXPECT_EQ(c.site_hosts, (std::vector<std::string>{"a.example:8443", "b.example"}));
+    EXPECT_FALSE(c.first_user_admin);
+    env.set("ROSTRUM_SITE_HOSTS", "evil/path");
+    EXPECT_THROW(core::load_config(false), core::ConfigError);
+    env.set("ROSTRUM_SITE_HOSTS", ",");
+    EXPECT_THROW(core::load_config(false), core::ConfigError);
+}
+
 }  // namespace
