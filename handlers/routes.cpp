@@ -24,6 +24,8 @@ constexpr Route kRoutes[] = {
     {"POST",   "/api/v1/auth/logout",            auth_logout,     kOptionalJsonBody,     "auth_logout"},
     {"GET",    "/api/v1/auth/me",                auth_me_get,     kAuth,                 "auth_me_get"},
     {"PATCH",  "/api/v1/auth/me",                auth_me_update,  kAuth | kJsonBody,     "auth_me_update"},
+    // nginx's auth_request before it reads an upload body (an internal location: see nginx/).
+    {"GET",    "/_auth",                         auth_gate,       kAuth,                 "auth_gate"},
 
     {"GET",    "/api/v1/users",                  users_list,      kAdmin,                "users_list"},
     {"POST",   "/api/v1/users",                  users_create,    kAdmin | kJsonBody,    "users_create"},

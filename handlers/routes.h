@@ -27,6 +27,7 @@ Response auth_refresh(Request&, Ctx&);
 Response auth_logout(Request&, Ctx&);
 Response auth_me_get(Request&, Ctx&);
 Response auth_me_update(Request&, Ctx&);
+Response auth_gate(Request&, Ctx&);
 // users.cpp
 Response users_list(Request&, Ctx&);
 Response users_create(Request&, Ctx&);

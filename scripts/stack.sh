@@ -9,7 +9,9 @@
 #
 # Environment: ROSTRUM_PORT (8080), ROSTRUM_DATA_DIR (./var), ROSTRUM_BIN (build/rostrum),
 # ROSTRUM_DB_URL (unset: the embedded cluster in <data>/pg), ROSTRUM_AUTH_RATE (10r/s),
-# ROSTRUM_AUTH_BURST (20), ROSTRUM_NGINX_WORKERS (auto), and any ROSTRUM_* config key
+# ROSTRUM_AUTH_BURST (20), ROSTRUM_UPLOAD_RATE (1r/s), ROSTRUM_UPLOAD_BURST (10),
+# ROSTRUM_UPLOAD_CONN (8), ROSTRUM_WS_RATE (10r/s), ROSTRUM_WS_BURST (40), ROSTRUM_WS_CONN (256),
+# ROSTRUM_NGINX_WORKERS (auto), and any ROSTRUM_* config key
 # (`rostrum check-config` lists them).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,6 +53,27 @@ wait_for() {
     done
 }
 
+# site.hosts as nginx's map lines ("127.0.0.1 1; localhost 1; [::1] 1; name 1;"): the same
+# default and variables as the binary's config (ROSTRUM_SITE_HOSTS, ROSTRUM_SERVER_NAME);
+# ports are dropped ($host has none; the API checks an entry's port).
+site_hosts() {
+    printf '%s' "${ROSTRUM_SITE_HOSTS:-127.0.0.1,localhost,[::1],${ROSTRUM_SITE_SERVER_NAME:-${ROSTRUM_SERVER_NAME:-localhost}}}" |
+        tr -d ' ' | tr 'A-Z' 'a-z'
+}
+site_hosts_map() {
+    local h out=""
+    for h in $(site_hosts | tr ',' ' '); do
+        case $h in
+        \[*) h="${h%%]*}]" ;;
+        *) h=${h%%:*} ;;
+        esac
+        case $h in *[!a-z0-9.:\[\]-]*) say "stack: bad host '$h' in ROSTRUM_SITE_HOSTS" >&2; exit 1 ;; esac
+        case " $out" in *" $h 1;"*) continue ;; esac  # nginx warns about duplicate keys
+        out="$out$h 1; "
+    done
+    printf '%s' "$out"
+}
+
 render() {  # render TEMPLATE OUT
     sed -e "s|@PORT@|$PORT|g" -e "s|@PREFIX@|$NGX|g" -e "s|@API_SOCKET@|$ROSTRUM_API_SOCKET|g" \
         -e "s|@LIVE_SOCKET@|$ROSTRUM_LIVE_SOCKET|g" \
@@ -65,11 +88,20 @@ render() {  # render TEMPLATE OUT
         -e "s|@SERVER_NAME@|${ROSTRUM_SERVER_NAME:-localhost}|g" \
         -e "s|@TLS_CERT@|${ROSTRUM_TLS_CERT:-/etc/ssl/certs/rostrum.pem}|g" \
         -e "s|@TLS_KEY@|${ROSTRUM_TLS_KEY:-/etc/ssl/private/rostrum.key}|g" \
+        -e "s|@SITE_HOSTS@|$(site_hosts)|g" -e "s|@SITE_HOSTS_MAP@|$(site_hosts_map)|g" \
+        -e "s|@UPLOAD_RATE@|${ROSTRUM_UPLOAD_RATE:-1r/s}|g" \
+        -e "s|@UPLOAD_BURST@|${ROSTRUM_UPLOAD_BURST:-10}|g" \
+        -e "s|@UPLOAD_CONN@|${ROSTRUM_UPLOAD_CONN:-8}|g" \
+        -e "s|@WS_RATE@|${ROSTRUM_WS_RATE:-10r/s}|g" \
+        -e "s|@WS_BURST@|${ROSTRUM_WS_BURST:-40}|g" \
+        -e "s|@WS_CONN@|${ROSTRUM_WS_CONN:-256}|g" \
         "$1" >"$2"
 }
 
 render_common() {
     mkdir -p "$NGX/logs" "$NGX/tmp"
+    render "$ROOT/nginx/http.conf.in" "$NGX/rostrum_http.conf"
+    render "$ROOT/nginx/headers.conf.in" "$NGX/rostrum_headers.conf"
     render "$ROOT/nginx/fastcgi.conf.in" "$NGX/rostrum_fastcgi.conf"
     render "$ROOT/nginx/locations.conf.in" "$NGX/rostrum_locations.conf"
 }
@@ -165,7 +197,8 @@ render-production)
     NGX=$(cd "$out" && pwd)
     render_common
     render "$ROOT/nginx/rostrum.conf.in" "$NGX/rostrum.conf"
-    say "rendered $NGX/rostrum.conf (include it from nginx's http block)"
+    render "$ROOT/nginx/rostrum.env.in" "$NGX/rostrum.env"
+    say "rendered $NGX/rostrum.conf (include it from nginx's http block) and $NGX/rostrum.env (the services' environment)"
     ;;
 *) say "usage: stack.sh up|down|status|render-production OUT_DIR" >&2; exit 2 ;;
 esac
