@@ -1,16 +1,155 @@
 // CGI mode: the shared-host fallback. One request from the environment and stdin, one
 // response on stdout, then exit.
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <optional>
 
 #include "core/passwords.h"
 #include "core/tokens.h"
 #include "db/pg.h"
 #include "fcgi/exchange.h"
 #include "fcgi/pool.h"
+#include "fcgi/query.h"
 #include "fcgi/serve.h"
 #include "handlers/routes.h"
+#include "handlers/uploads.h"
 
 namespace fcgi {
+namespace {
+
+constexpr std::string_view kAudioPrefix = "/_audio/";
+
+// The type nginx's /_audio/ location gives each stored format (nginx/locations.conf.in).
+const char* audio_type(std::string_view name) {
+    static const std::pair<std::string_view, const char*> kTypes[] = {
+        {".wav", "audio/wav"},  {".flac", "audio/flac"}, {".ogg", "audio/ogg"},
+        {".opus", "audio/ogg"}, {".mp3", "audio/mpeg"},  {".webm", "audio/webm"},
+        {".m4a", "audio/mp4"}};
+    for (const auto& [ext, type] : kTypes)
+        if (name.size() > ext.size() && name.substr(name.size() - ext.size()) == ext) return type;
+    return "application/octet-stream";
+}
+
+class Fd {
+  public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
+
+struct ByteRange {
+    int64_t first, last;  // inclusive
+};
+
+// One "bytes=a-b" / "bytes=a-" / "bytes=-n" range of a file of `size` bytes (RFC 9110 §14).
+// nullopt: serve the whole file (no Range, several ranges, or a form we do not read, which
+// RFC 9110 lets a server ignore); first > last: unsatisfiable (416).
+std::optional<ByteRange> parse_range(const char* header, int64_t size) {
+    if (!header) return std::nullopt;
+    std::string_view h(header);
+    if (h.substr(0, 6) != "bytes=" || h.find(',') != std::string_view::npos) return std::nullopt;
+    h.remove_prefix(6);
+    size_t dash = h.find('-');
+    if (dash == std::string_view::npos) return std::nullopt;
+    std::string_view from = h.substr(0, dash), to = h.substr(dash + 1);
+    auto a = parse_decimal(from), b = parse_decimal(to);
+    if ((!from.empty() && !a) || (!to.empty() && !b) || (from.empty() && to.empty()))
+        return std::nullopt;
+    if (from.empty()) {  // the last *b bytes
+        if (b.value_or(0) == 0 || size == 0) return ByteRange{1, 0};
+        return ByteRange{std::max<int64_t>(0, size - b.value_or(0)), size - 1};
+    }
+    int64_t first = a.value_or(0);
+    if (first >= size) return ByteRange{1, 0};
+    int64_t last = to.empty() ? size - 1 : std::min(b.value_or(0), size - 1);
+    if (last < first) return std::nullopt;  // "bytes=5-2" is invalid: ignored
+    return ByteRange{first, last};
+}
+
+// CGI's exchange, serving X-Accel-Redirect: /_audio/<name> from the audio directory as nginx's
+// internal location does (same type, headers and single-range support), after the handler
+// checked ownership. Without it a CGI server sent the empty body of the redirect.
+class CgiFrontExchange final : public CgiExchange {
+  public:
+    explicit CgiFrontExchange(std::string audio_dir) : audio_dir_(std::move(audio_dir)) {}
+
+    void respond(const Response& res, bool head_only) override {
+        std::optional<std::string> target;
+        for (const auto& [k, v] : res.headers)
+            if (k == "X-Accel-Redirect" && v.rfind(kAudioPrefix, 0) == 0)
+                target = v.substr(kAudioPrefix.size());
+        if (res.status != 200 || !target) return CgiExchange::respond(res, head_only);
+        serve_file(res, *target, head_only);
+    }
+
+  private:
+    void problem(const core::ApiError& e) {
+        CgiExchange::respond(Response::problem(e, param("REQUEST_ID") ? param("REQUEST_ID") : ""),
+                             false);
+    }
+
+    void serve_file(const Response& res, const std::string& name, bool head_only) {
+        // Names are the API's own (<uuid>.<format>); anything that could leave the folder is
+        // refused all the same.
+        if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
+            return problem(core::ApiError::not_found("no such audio file"));
+        Fd fd(::open((audio_dir_ + "/" + name).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        struct stat st;
+        if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+            return problem(core::ApiError::not_found("no such audio file"));
+        int64_t size = st.st_size;
+        // An If-Range we cannot evaluate means the whole file (RFC 9110 §13.1.5).
+        auto range = param("HTTP_IF_RANGE") ? std::nullopt : parse_range(param("HTTP_RANGE"), size);
+        if (range && range->first > range->last) {
+            core::ApiError e(416, core::status_text(416), "the requested range is outside the file",
+                             {}, "/problems/range-not-satisfiable");
+            e.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+            return problem(e);
+        }
+        ByteRange r = range.value_or(ByteRange{0, size - 1});
+        Response head{range ? 206 : 200, audio_type(name), {}, ""};
+        for (const auto& [k, v] : res.headers)
+            if (k != "X-Accel-Redirect") head.header(k, v);
+        head.header("Content-Length", std::to_string(r.last - r.first + 1))
+            .header("Accept-Ranges", "bytes")
+            .header("Content-Disposition", "attachment")
+            .header("Cache-Control", "private, no-store")
+            .header("X-Content-Type-Options", "nosniff");
+        if (range)
+            head.header("Content-Range", "bytes " + std::to_string(r.first) + "-" +
+                                             std::to_string(r.last) + "/" + std::to_string(size));
+        write(head.head());
+        if (!head_only) copy(fd.get(), r);
+    }
+
+    // The file's bytes [first, last] to stdout, 64 KiB at a time.
+    void copy(int fd, ByteRange r) {
+        char buf[65536];
+        int64_t off = r.first;
+        while (off <= r.last) {
+            size_t want = static_cast<size_t>(std::min<int64_t>(sizeof buf, r.last - off + 1));
+            ssize_t n = ::pread(fd, buf, want, off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;  // shrank under us: the client sees a short body
+            write(std::string_view(buf, static_cast<size_t>(n)));
+            off += n;
+        }
+    }
+
+    std::string audio_dir_;
+};
+
+}  // namespace
 
 int run_cgi(const core::Config& cfg) {
     core::init_crypto();
@@ -18,7 +157,7 @@ int run_cgi(const core::Config& cfg) {
     core::TokenSettings tokens = token_settings(cfg);
     Router router(handlers::route_table());
     Ctx ctx{db, cfg, tokens, nullptr};
-    CgiExchange ex;
+    CgiFrontExchange ex(handlers::audio_dir(ctx));
     serve_one(ex, ctx, router, nullptr, 0);
     return 0;
 }

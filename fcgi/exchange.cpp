@@ -124,9 +124,13 @@ Request read_request(Exchange& ex) {
     return req;
 }
 
+void Exchange::respond(const Response& res, bool head_only) {
+    write(res.head());
+    if (!head_only && !res.body.empty()) write(res.body);
+}
+
 void write_response(Exchange& ex, const Response& res, bool head_only) {
-    ex.write(res.head());
-    if (!head_only && !res.body.empty()) ex.write(res.body);
+    ex.respond(res, head_only);
 }
 
 }  // namespace fcgi

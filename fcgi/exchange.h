@@ -17,6 +17,9 @@ class Exchange : public BodyReader {
     virtual const char* param(const char* name) const = 0;
     virtual char** envp() const = 0;  // NAME=value strings, null-terminated
     virtual void write(std::string_view data) = 0;
+    // Writes the head, then the body unless head_only. The CGI front overrides it to serve an
+    // X-Accel-Redirect itself (CGI servers ignore that header; nginx serves it for FastCGI).
+    virtual void respond(const Response& res, bool head_only);
 };
 
 // FastCGI: owns an FCGX_Request bound to the listening socket (cgimap's fcgi_request).

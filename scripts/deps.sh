@@ -29,6 +29,12 @@ fi
 # libjwt0 before 1.10.2-1+deb12u1 compares HMACs with strcmp (CVE-2024-25189).
 v=$(dpkg-query -W -f='${Version}' libjwt0)
 dpkg --compare-versions "$v" ge 1.10.2-1+deb12u1 || { echo "deps: libjwt0 $v lacks the CVE-2024-25189 fix" >&2; exit 1; }
+# libfcgi0ldbl (the libfcgi.so.0 that `rostrum api` links) before 2.4.2-2+deb12u1 overflows the
+# heap on crafted FastCGI parameter lengths (CVE-2025-23016, fixed in 2.4.5 upstream). Only
+# nginx reaches our socket (a unix socket, mode 0660, group api.socket_group), but a fixed
+# library is required all the same.
+v=$(dpkg-query -W -f='${Version}' libfcgi0ldbl)
+dpkg --compare-versions "$v" ge 2.4.2-2+deb12u1 || { echo "deps: libfcgi0ldbl $v lacks the CVE-2025-23016 fix" >&2; exit 1; }
 # Swagger UI for /docs (swagger-ui-dist) and the browser-test driver (playwright-core, which
 # drives Debian's chromium; it downloads no browser) come from npm, pinned by web/package-lock.json.
 here=$(cd "$(dirname "$0")/.." && pwd)
