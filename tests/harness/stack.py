@@ -69,6 +69,10 @@ class Stack:
             "ROSTRUM_BIN": BIN,
             "ROSTRUM_AUTH_RATE": "1000r/s",
             "ROSTRUM_AUTH_BURST": "1000",
+            # nginx's per-address upload and WebSocket limits: out of the way unless a test
+            # sets them (test_edge.py does).
+            "ROSTRUM_UPLOAD_RATE": "1000r/s", "ROSTRUM_UPLOAD_BURST": "1000", "ROSTRUM_UPLOAD_CONN": "1000",
+            "ROSTRUM_WS_RATE": "1000r/s", "ROSTRUM_WS_BURST": "1000", "ROSTRUM_WS_CONN": "10000",
             "ROSTRUM_API_WORKERS": "2",
             "ROSTRUM_NGINX_WORKERS": "1",
             "ROSTRUM_AUTH_COOKIE_SECURE": "false",
