@@ -62,7 +62,10 @@ class ProductionSite(unittest.TestCase):
                            check=True, env=env, capture_output=True)
             with open(os.path.join(d, "rostrum.conf")) as f:
                 site = f.read()
-            self.assertIn("Strict-Transport-Security", site)
+            # HSTS comes from rostrum_headers.conf, which every header-adding block includes
+            # (test_edge.py checks that).
+            with open(os.path.join(d, "rostrum_headers.conf")) as f:
+                self.assertIn("Strict-Transport-Security", f.read())
             self.assertIn("return 301 https://", site)
             os.makedirs(os.path.join(d, "logs"), exist_ok=True)
             main = os.path.join(d, "nginx.conf")
