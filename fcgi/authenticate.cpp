@@ -71,7 +71,7 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& allowed
 
 void require_allowed_host(const Request& req, const std::vector<std::string>& allowed) {
     auto host = req.header("host");
-    if (!host || !host_allowed(*host, allowed))
+    if (host && !host_allowed(*host, allowed))
         throw core::ApiError(421, core::status_text(421),
                              "this server does not serve that host name (see site.hosts)", {},
                              "/problems/misdirected");

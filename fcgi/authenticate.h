@@ -30,8 +30,8 @@ void require_csrf(const Request& req);
 // without a port admits every port, one with a port only that port. Case-insensitive.
 bool host_allowed(std::string_view host, const std::vector<std::string>& allowed);
 // 421 problem unless the request's Host is one of site.hosts (DNS rebinding: a page whose
-// name an attacker points at 127.0.0.1 sends its own name as Host). A request without Host
-// is refused too: no browser sends one.
+// name an attacker points at 127.0.0.1 sends its own name as Host). A request without any
+// Host passes: every browser sends one, so it is no rebinding page (nginx itself refuses it).
 void require_allowed_host(const Request& req, const std::vector<std::string>& allowed);
 // For routes that set cookies: 403 problem when a browser says the request comes from another
 // site (Sec-Fetch-Site: cross-site, or an Origin whose host is not in site.hosts). Clients

@@ -70,7 +70,8 @@ TEST(HostCheck, RequireAllowedHostIs421) {
         EXPECT_EQ(e.status, 421);
         EXPECT_STREQ(core::status_text(421), "Misdirected Request");
     }
-    EXPECT_THROW(fcgi::require_allowed_host(with({}), kHosts), core::ApiError);
+    EXPECT_THROW(fcgi::require_allowed_host(with({{"host", ""}}), kHosts), core::ApiError);
+    EXPECT_NO_THROW(fcgi::require_allowed_host(with({}), kHosts));  // no browser: no rebinding
     EXPECT_NO_THROW(fcgi::require_allowed_host(with({{"host", "localhost:8080"}}), kHosts));
 }
 
