@@ -34,8 +34,7 @@ class Fd {
 bool answers(const std::string& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    if (path.size() >= sizeof addr.sun_path)
-        throw SocketInUse("socket path too long: " + path);
+    if (path.size() >= sizeof addr.sun_path) throw SocketInUse("socket path too long: " + path);
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0) throw SocketInUse(std::string("socket(): ") + std::strerror(errno));
