@@ -501,7 +501,8 @@ class JobFaults(unittest.TestCase):
         with open(self.path(WORKER_LOG), "ab") as log:
             ns = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
                                    "sh", "-c", script], env=e, stdout=subprocess.PIPE,
-                                  stderr=log, stdin=subprocess.DEVNULL, text=True)
+                                  stderr=log, stdin=subprocess.DEVNULL, text=True,
+                                  start_new_session=True)  # kill(0) stays inside too
         self.extra.append(ns)
 
         def worker_pid():
@@ -516,6 +517,8 @@ class JobFaults(unittest.TestCase):
             return None
         S.wait_until(lambda: worker_pid() is not None, timeout=10, what="the worker started")
         master = worker_pid()
+        init = children(ns.pid)[0]
+        guard = [p for p in children(init) if p != master][0]  # the sentinel, seen from outside
         failed = re.compile(r"decoder 0: fork failed: Resource temporarily unavailable; "
                             r"next attempt in (\d+) ms")
         try:
@@ -528,7 +531,9 @@ class JobFaults(unittest.TestCase):
         try:
             out, _ = ns.communicate(timeout=30)
         except subprocess.TimeoutExpired:
-            self.fail(f"the worker did not exit on SIGTERM\n{self.new_log()[-2000:]}")
+            self.fail("the worker did not exit on SIGTERM; the sentinel "
+                      f"{'lives' if running(guard) else 'was signalled'}\n"
+                      f"{self.new_log()[-2000:]}")
         self.assertRegex(out, r"sentinel [SR]\b", "the sentinel was signalled")
         self.assertIn("worker-exit 0 ", out, self.new_log()[-2000:])
         self.assertEqual([int(d) for d in failed.findall(self.new_log())], [100, 200, 400])

@@ -301,7 +301,8 @@ class Startup(unittest.TestCase):
 
     def test_stack_down_never_signals_pid_0_or_minus_1(self):
         """Pid files holding -1, 0 or nothing: `stack.sh down` signals nobody. Run in a PID
-        namespace of its own, so that a regression kills only the sentinel, not the host."""
+        namespace and a session of its own, so that a regression (kill -1: every process; kill 0:
+        the process group, which a PID namespace does not confine) reaches only the sentinel."""
         if os.geteuid() != 0:
             self.skipTest("a PID namespace needs root")
         d = tempfile.mkdtemp(prefix="rostrum-pidfiles-", dir=os.environ.get("ROSTRUM_TEST_TMP"))
@@ -315,7 +316,8 @@ class Startup(unittest.TestCase):
         env.update(ROSTRUM_DATA_DIR=d, ROSTRUM_DB_URL="host=/nonexistent",
                    STACK=os.path.join(SOURCE, "scripts/stack.sh"))
         r = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "bash", "-c", script],
-                           env=env, capture_output=True, text=True, timeout=60)
+                           env=env, capture_output=True, text=True, timeout=60,
+                           start_new_session=True)
         if "unshare failed" in r.stderr:
             self.skipTest(r.stderr.strip())
         self.assertIn("sentinel-alive", r.stdout, r.stderr)
