@@ -66,7 +66,10 @@ bool set_accept_tick(int listen_fd) {
 int run_worker(const core::Config& cfg, int listen_fd, Scoreboard* board, int slot,
                int master_pid) {
     install_worker_signals();
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
+        core::log_error(std::string("prctl(PR_SET_PDEATHSIG): ") + std::strerror(errno));
+        return 71;
+    }
     if (getppid() != master_pid) return 0;  // the master died between fork and prctl
     if (!set_accept_tick(listen_fd)) return 71;
 

@@ -205,8 +205,15 @@ pid_t spawn_decoder(const core::Config& cfg, bool drain, int index, int count, B
     if (pid == 0) {
         // The master killed means the worker killed: decoders die at once too, and their jobs
         // run again after the lease (SIGTERM to the master is the graceful way).
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != master) _exit(0);  // the master died between fork and prctl
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+            core::log_error(std::string("prctl(PR_SET_PDEATHSIG): ") + std::strerror(errno));
+            _exit(71);
+        }
+        if (getppid() != master) {  // the master died between fork and prctl
+            core::log_warn("decoder " + std::to_string(index) +
+                           ": the master died before it could be followed; exiting");
+            _exit(0);
+        }
         _exit(run_decoder_process(cfg, drain, index, count, budget));
     }
     return pid;

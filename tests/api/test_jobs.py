@@ -81,12 +81,18 @@ class JobFaults(unittest.TestCase):
         self.extra = []    # Popen of workers started by hand
         self.stopped = []  # pids we SIGSTOPped
         self.mounts = []
+        self.orphans = []  # pids that must not outlive the test
         self.user, self.token, _ = self.S.new_user()
         self.log_mark = len(self.S.log_text(WORKER_LOG))
         self.addCleanup(self.restore)
 
     # --- leaving the stack as we found it ------------------------------------------------------
     def restore(self):
+        for pid in self.orphans:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for pid in self.stopped:
             try:
                 os.kill(pid, signal.SIGCONT)
@@ -117,6 +123,15 @@ class JobFaults(unittest.TestCase):
             self.S.wait_until(lambda: gone(pid), timeout=30, what=f"dead worker {pid} reaped")
         self.S.script("up")
         self.S.wait_until(lambda: running(self.master_pid()), timeout=10, what="daemon worker")
+
+    def build_fork_shim(self):
+        """tests/harness/fail_fork.c built for LD_PRELOAD (once per stack)."""
+        shim = self.path("fail_fork.so")
+        if not os.path.exists(shim):
+            subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", shim,
+                            os.path.join(SOURCE, "tests/harness/fail_fork.c"), "-ldl"],
+                           check=True)
+        return shim
 
     # --- helpers ---------------------------------------------------------------------------------
     def path(self, *rel):
@@ -488,9 +503,7 @@ class JobFaults(unittest.TestCase):
         if os.geteuid() != 0:
             self.skipTest("a PID namespace needs root")
         self.stop_daemon_worker()
-        shim = self.path("fail_fork.so")
-        subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", shim,
-                        os.path.join(SOURCE, "tests/harness/fail_fork.c"), "-ldl"], check=True)
+        shim = self.build_fork_shim()
         e = dict(S.env, ROSTRUM_WORKER_THREADS="1", ROSTRUM_TEST_FAIL_FORKS="3", SHIM=shim,
                  ROSTRUM_BIN=BIN)
         # The namespace's init is this shell (kill(-1) spares it); it reports, once the worker
@@ -539,6 +552,25 @@ class JobFaults(unittest.TestCase):
         self.assertEqual([int(d) for d in failed.findall(self.new_log())], [100, 200, 400])
         self.assertRegex(self.new_log(), r"decoder 0 \(pid \d+\) started")
         self.assertNotIn("refusing to send signal", self.new_log())
+
+    def test_decoder_whose_master_died_before_prctl_exits(self):
+        """The master is killed between a decoder's fork() and its PR_SET_PDEATHSIG (the shim
+        holds the child until then): the decoder must not run on as an orphan."""
+        S = self.S
+        self.stop_daemon_worker()
+        shim = self.build_fork_shim()
+        w = self.own_worker(ROSTRUM_WORKER_THREADS=1, LD_PRELOAD=shim,
+                            ROSTRUM_TEST_FORK_OUTLIVE="1")
+        S.wait_until(lambda: len(children(w.pid)) == 1, timeout=30, what="the decoder forked")
+        decoder = children(w.pid)[0]
+        self.orphans.append(decoder)
+        w.kill()
+        w.wait(10)
+        S.wait_until(lambda: not running(decoder), timeout=30,
+                     what=f"decoder {decoder} to exit after its master died")
+        self.orphans.remove(decoder)  # gone: its pid may be reused, never kill it again
+        self.assertIn("the master died before it could be followed; exiting", self.new_log())
+        self.assertNotRegex(self.new_log(), rf"decoder 0 \(pid {decoder}\) started")
 
     # --- F15: a full disk at upload ---------------------------------------------------------------
     def test_disk_full_upload_is_507_and_leaves_nothing(self):

@@ -299,6 +299,32 @@ class Startup(unittest.TestCase):
         self.assertIn("is not a socket", r.stderr)
         self.assertEqual(read(path), "not a socket")
 
+    def test_failed_forks_are_retried_with_backoff(self):
+        """fork() fails 3 times (an LD_PRELOAD shim; root ignores RLIMIT_NPROC): the master logs
+        each failure with its back-off, then starts the worker, and SIGTERM still stops it."""
+        d = tempfile.mkdtemp(prefix="rostrum-forkfail-", dir=os.environ.get("ROSTRUM_TEST_TMP"))
+        shim = os.path.join(d, "fail_fork.so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", shim,
+                        os.path.join(SOURCE, "tests/harness/fail_fork.c"), "-ldl"], check=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTRUM_")}
+        env.update(ROSTRUM_DATA_DIR=d, ROSTRUM_API_SOCKET=os.path.join(d, "api.sock"),
+                   ROSTRUM_API_WORKERS="1", ROSTRUM_JWT_SECRET="s" * 40,
+                   ROSTRUM_DB_URL=f"host={d} dbname=none", LD_PRELOAD=shim,
+                   ROSTRUM_TEST_FAIL_FORKS="3")
+        log_path = os.path.join(d, "api.log")
+        with open(log_path, "wb") as log:
+            p = subprocess.Popen([BIN, "api"], env=env, stdout=log, stderr=log)
+        try:
+            poll(lambda: re.search(r"child \d+ started", read(log_path)), timeout=30,
+                 what="the worker started after the failed forks")
+        finally:
+            p.terminate()
+            rc = p.wait(30)
+        self.assertEqual(rc, 0, read(log_path))
+        delays = re.findall(r"fork failed: Resource temporarily unavailable; next attempt in "
+                            r"(\d+) ms", read(log_path))
+        self.assertEqual(delays, ["100", "200", "400"], read(log_path))
+
     def test_stack_down_never_signals_pid_0_or_minus_1(self):
         """Pid files holding -1, 0 or nothing: `stack.sh down` signals nobody. Run in a PID
         namespace and a session of its own, so that a regression (kill -1: every process; kill 0:

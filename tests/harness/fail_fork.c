@@ -1,6 +1,8 @@
 /* LD_PRELOAD shim for tests: fork() fails with EAGAIN (as at RLIMIT_NPROC) for the first
  * ROSTRUM_TEST_FAIL_FORKS calls of the process, then works. Root ignores RLIMIT_NPROC, and the
- * tests run as root, so this is how they make fork() fail. Built by the test that uses it. */
+ * tests run as root, so this is how they make fork() fail. With ROSTRUM_TEST_FORK_OUTLIVE set,
+ * a child returns from fork() only once its parent has died: the race between fork() and
+ * PR_SET_PDEATHSIG, made certain. Built by the tests that use it. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -20,5 +22,10 @@ pid_t fork(void) {
         return -1;
     }
     if (!real_fork) real_fork = (pid_t(*)(void))dlsym(RTLD_NEXT, "fork");
-    return real_fork();
+    pid_t parent = getpid();
+    pid_t pid = real_fork();
+    if (pid == 0 && getenv("ROSTRUM_TEST_FORK_OUTLIVE")) {
+        while (getppid() == parent) usleep(1000);
+    }
+    return pid;
 }
