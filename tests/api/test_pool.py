@@ -101,17 +101,64 @@ class Pool(unittest.TestCase):
         S.wait_until(lambda: not (set(S.worker_pids()) & before) and len(S.worker_pids()) == 2,
                      what="new generation")
 
+    def upload_params(self, length, request_id):
+        """FastCGI parameters of a raw audio/wav upload of length bytes, as nginx sends them."""
+        return {b"REQUEST_METHOD": b"POST", b"DOCUMENT_URI": b"/api/v1/sessions",
+                b"REQUEST_URI": b"/api/v1/sessions", b"CONTENT_TYPE": b"audio/wav",
+                b"CONTENT_LENGTH": str(length).encode(), b"REMOTE_ADDR": b"127.0.0.1",
+                b"HTTP_HOST": b"localhost", b"SERVER_NAME": b"localhost",
+                b"REQUEST_ID": request_id.encode(),
+                b"HTTP_AUTHORIZATION": f"Bearer {self.token}".encode()}
+
+    def bad_upload(self, body):
+        """A body read to its end and only then refused (not audio): the status line."""
+        up = FcgiStream(os.path.join(self.S.dir, "run/api.sock"),
+                        self.upload_params(len(body), "reload-load"))
+        try:
+            up.send(body)
+            answer = up.finish()
+        finally:
+            up.close()
+        m = re.match(rb"Status: (\d+)", answer)
+        return int(m.group(1)) if m else 0
+
     def test_reloads_under_64_connections_fail_nothing(self):
+        """60 connections of GETs through nginx and 4 of 1 MB uploads sent in pieces straight to
+        the socket (the worker blocks reading between them), five reloads: every answer is the
+        one it would be without a reload."""
         S = self.S
-        with Load(S, self.token, connections=64) as load:
-            S.wait_until(lambda: len(load.statuses) > 200, timeout=60, what="load running")
-            for _ in range(5):
-                self.reload_and_wait()
-                seen = len(load.statuses)
-                S.wait_until(lambda: len(load.statuses) > seen + 64, timeout=60,
-                             what="load after the reload")
+        body = b"not audio at all " * (1024 * 1024 // 17)
+        refused = self.bad_upload(body)
+        self.assertGreaterEqual(refused, 401, "a body that is not audio is refused once read")
+        uploads, stop = [], threading.Event()
+
+        def upload_loop():
+            while not stop.is_set():
+                try:
+                    uploads.append(self.bad_upload(body))
+                except OSError:
+                    uploads.append(0)
+        threads = [threading.Thread(target=upload_loop, daemon=True) for _ in range(4)]
+        with Load(S, self.token, connections=60) as load:
+            for t in threads:
+                t.start()
+            try:
+                S.wait_until(lambda: len(load.statuses) > 200 and len(uploads) > 8, timeout=60,
+                             what="load running")
+                for _ in range(5):
+                    self.reload_and_wait()
+                    seen, seen_up = len(load.statuses), len(uploads)
+                    S.wait_until(lambda: len(load.statuses) > seen + 60
+                                 and len(uploads) > seen_up + 4, timeout=60,
+                                 what="load after the reload")
+            finally:
+                stop.set()
+                for t in threads:
+                    t.join(30)
         failures = [s for s in load.statuses if s != 200]
-        self.assertEqual(failures, [], f"{len(failures)} of {len(load.statuses)} failed")
+        self.assertEqual(failures, [], f"{len(failures)} of {len(load.statuses)} GETs failed")
+        wrong = [s for s in uploads if s != refused]
+        self.assertEqual(wrong, [], f"{len(wrong)} of {len(uploads)} uploads answered otherwise")
 
     def test_reload_mid_upload_completes_the_upload(self):
         """A 50 MB upload sent slowly straight to the FastCGI socket (as a web server that does not
@@ -120,13 +167,8 @@ class Pool(unittest.TestCase):
         S.wait_until(lambda: len(S.worker_pids()) == 2, what="pool at full strength")
         before = set(S.worker_pids())
         body = wav_header(50 * 1024 * 1024) + bytes(50 * 1024 * 1024)
-        up = FcgiStream(os.path.join(S.dir, "run/api.sock"), {
-            b"REQUEST_METHOD": b"POST", b"DOCUMENT_URI": b"/api/v1/sessions",
-            b"REQUEST_URI": b"/api/v1/sessions", b"CONTENT_TYPE": b"audio/wav",
-            b"CONTENT_LENGTH": str(len(body)).encode(), b"REMOTE_ADDR": b"127.0.0.1",
-            b"HTTP_HOST": b"localhost", b"SERVER_NAME": b"localhost",
-            b"REQUEST_ID": b"reload-mid-upload",
-            b"HTTP_AUTHORIZATION": f"Bearer {self.token}".encode()})
+        up = FcgiStream(os.path.join(S.dir, "run/api.sock"),
+                        self.upload_params(len(body), "reload-mid-upload"))
         try:
             up.send(body[:10 * 1024 * 1024])
             os.kill(S.api_master_pid(), signal.SIGHUP)
