@@ -141,6 +141,9 @@ const std::vector<Row>& rows() {
                 &Config::api_request_timeout_s, 120, 1, 86400),
         int_row("api.max_body_bytes", "largest JSON or form body the API reads",
                 &Config::api_max_body_bytes, 65536, 1024, 16 << 20),
+        int_row("api.drain_timeout_s",
+                "on SIGTERM the master waits this long for workers to finish, then kills them",
+                &Config::api_drain_timeout_s, 30, 1, 3600),
         string_row(
             "jwt.secret", "HS256 key for access tokens (>= 32 bytes); prefer the file",
             &Config::jwt_secret, [](Config&) { return std::string(); }, true),
@@ -197,6 +200,13 @@ const std::vector<Row>& rows() {
                 &Config::worker_threads, default_workers(), 1, 64),
         int_row("worker.lease_s", "a job's lease; a dead worker's job runs again after it",
                 &Config::worker_lease_s, 60, 5, 3600),
+        // A job's time budget: base + factor × its audio's duration (recognition runs at about
+        // 0.2–0.35 × real time per decoder, so the default leaves a wide margin). A decoder past
+        // it is hung (inside a library): the master kills it and the job is retried or dead.
+        int_row("worker.job_budget_factor", "a job's time budget: seconds per second of audio",
+                &Config::worker_job_budget_factor, 3, 0, 1000),
+        int_row("worker.job_budget_base_s", "a job's time budget: seconds added to the above",
+                &Config::worker_job_budget_base_s, 300, 1, 86400),
         string_row("speech.model_root", "pocketsphinx models, one directory per language",
                    &Config::model_root,
                    [](Config&) { return std::string("/usr/share/pocketsphinx/model"); }),

@@ -21,6 +21,7 @@ struct Config {
     int api_max_requests;          // api.max_requests: recycle a worker after this many
     int api_request_timeout_s;     // api.request_timeout_s: the master kills a stuck worker
     int api_max_body_bytes;        // api.max_body_bytes: non-upload request bodies
+    int api_drain_timeout_s;       // api.drain_timeout_s: SIGTERM, then SIGKILL after this
     std::string jwt_secret;        // jwt.secret (or read from jwt.secret_file)
     std::string jwt_secret_file;   // jwt.secret_file: default <data_dir>/secrets/jwt.key
     std::string jwt_issuer;        // jwt.issuer
@@ -33,15 +34,17 @@ struct Config {
     // site.hosts: the Host values this site answers ("name" = any port, "name:port" = that
     // port); anything else is 421. Lower-case, parsed from the comma-separated text.
     std::vector<std::string> site_hosts;
-    std::string log_level;     // log.level: debug|info|warn|error
-    int64_t upload_max_bytes;  // upload.max_bytes: 413 beyond (nginx and the app)
-    int upload_max_seconds;    // upload.max_seconds: longer audio is refused
-    int worker_threads;        // worker.threads: decoder threads of `rostrum worker`
-    int worker_lease_s;        // worker.lease_s: a job's lease, renewed every third of it
-    std::string model_root;    // speech.model_root: pocketsphinx models, one dir per language
-    std::string live_socket;   // live.socket: the WebSocket daemon's unix socket (nginx)
-    int live_decoders;         // live.decoders: decoder threads of `rostrum live`
-    int live_max_hmms;         // live.max_hmms_per_frame: live search width (CPU vs WER)
+    std::string log_level;         // log.level: debug|info|warn|error
+    int64_t upload_max_bytes;      // upload.max_bytes: 413 beyond (nginx and the app)
+    int upload_max_seconds;        // upload.max_seconds: longer audio is refused
+    int worker_threads;            // worker.threads: decoder threads of `rostrum worker`
+    int worker_lease_s;            // worker.lease_s: a job's lease, renewed every third of it
+    int worker_job_budget_factor;  // worker.job_budget_factor: s of work per s of audio
+    int worker_job_budget_base_s;  // worker.job_budget_base_s: + this; a decoder past it is killed
+    std::string model_root;        // speech.model_root: pocketsphinx models, one dir per language
+    std::string live_socket;       // live.socket: the WebSocket daemon's unix socket (nginx)
+    int live_decoders;             // live.decoders: decoder threads of `rostrum live`
+    int live_max_hmms;             // live.max_hmms_per_frame: live search width (CPU vs WER)
     std::string live_allowed_origins;  // live.allowed_origins: comma-separated browser origins
     int live_max_message_bytes;        // live.max_message_bytes: a bigger message closes with 1009
     int live_idle_timeout_s;           // live.idle_timeout_s: no traffic (pongs count) → closed

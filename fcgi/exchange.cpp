@@ -1,9 +1,12 @@
 // FastCGI and CGI exchanges.
 #include "fcgi/exchange.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
@@ -21,8 +24,15 @@ FcgiExchange::~FcgiExchange() {
     FCGX_Free(&req_, 1);
 }
 
-bool FcgiExchange::accept() {
-    return FCGX_Accept_r(&req_) >= 0;
+FcgiExchange::Accept FcgiExchange::accept() {
+    int r = FCGX_Accept_r(&req_);
+    if (r < 0) return r == -EAGAIN || r == -EWOULDBLOCK ? Accept::idle : Accept::failed;
+    // A TCP connection inherits the listening socket's receive timeout (a unix one does not):
+    // a slow upload must not time out between two reads.
+    const timeval none{0, 0};
+    if (setsockopt(req_.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none) != 0)
+        return Accept::failed;
+    return Accept::request;
 }
 
 void FcgiExchange::finish() {

@@ -30,8 +30,11 @@ class FcgiExchange : public Exchange {
     FcgiExchange(const FcgiExchange&) = delete;
     FcgiExchange& operator=(const FcgiExchange&) = delete;
 
-    // Waits for the next request; false when interrupted by a signal or on error.
-    bool accept();
+    // Waits for the next request. `idle`: no connection within the listening socket's receive
+    // timeout (SO_RCVTIMEO, set by the worker so that it looks at its pending signals between
+    // requests); `failed`: any other error.
+    enum class Accept { request, idle, failed };
+    Accept accept();
     void finish();
 
     const char* param(const char* name) const override;

@@ -11,11 +11,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/log.h"
 #include "core/passwords.h"
+#include "core/process.h"
 #include "fcgi/scoreboard.h"
 #include "fcgi/worker.h"
 #include "handlers/routes.h"
@@ -37,14 +39,23 @@ struct Master {
     Scoreboard* board;
     std::vector<Child> children;
     int generation = 0;
+    int retired = 0;  // generations below this one were told to stop (SIGTERM)
     bool stopping = false;
     int fast_deaths = 0;        // consecutive children that died young: the brake's input
+    int fork_failures = 0;      // consecutive failed fork()s: the same brake for retries
     int64_t next_spawn_ms = 0;  // the brake: no spawn before this time
 };
 
 constexpr int64_t kYoungMs = 1000;  // a child dying sooner than this counts as crash-looping
 constexpr int64_t kMaxBrakeMs = 10000;
-constexpr int kDrainSeconds = 30;
+// After SIGKILL: how long to wait for the kernel to end the stragglers (a process in an
+// uninterruptible sleep ends only when its I/O does).
+constexpr int64_t kKillWaitMs = 5000;
+
+// 100 ms, doubled per consecutive failure, at most kMaxBrakeMs.
+int64_t brake_ms(int failures) {
+    return std::min<int64_t>(kMaxBrakeMs, 100LL << std::min(failures, 7));
+}
 
 std::string route_name(int index) {
     auto routes = handlers::route_table();
@@ -67,7 +78,11 @@ void spawn(Master& m) {
     pid_t master = getpid();
     pid_t pid = fork();
     if (pid < 0) {
-        core::log_error(std::string("fork failed: ") + std::strerror(errno));
+        // Out of processes or memory: nothing is recorded as a child; retried with back-off.
+        int64_t delay = brake_ms(m.fork_failures++);
+        m.next_spawn_ms = monotonic_ms() + delay;
+        core::log_error(std::string("fork failed: ") + std::strerror(errno) + "; next attempt in " +
+                        std::to_string(delay) + " ms");
         return;
     }
     if (pid == 0) {
@@ -76,6 +91,7 @@ void spawn(Master& m) {
         m.board->slots[slot].started_ms.store(0);
         _exit(run_worker(m.cfg, m.listen_fd, m.board, slot, master));
     }
+    m.fork_failures = 0;
     m.children.push_back({pid, slot, m.generation, monotonic_ms()});
     m.board->worker_starts.fetch_add(1);
     core::log_info("child " + std::to_string(pid) + " started (slot " + std::to_string(slot) +
@@ -130,7 +146,7 @@ void bury(Master& m, pid_t pid, int status) {
     if (!replace) return;
     if (uptime < kYoungMs && !planned) {
         ++m.fast_deaths;
-        int64_t delay = std::min<int64_t>(kMaxBrakeMs, 100LL << std::min(m.fast_deaths, 7));
+        int64_t delay = brake_ms(m.fast_deaths);
         m.next_spawn_ms = monotonic_ms() + delay;
         core::log_warn("crash-loop brake: next start in " + std::to_string(delay) + " ms");
     } else {
@@ -163,52 +179,83 @@ void enforce_deadline(Master& m) {
             core::log_warn("child " + std::to_string(c.pid) + " stuck in route " +
                            route_name(m.board->slots[c.slot].route.load()) + " for " +
                            std::to_string((now - started) / 1000) + "s; killing it");
-            kill(c.pid, SIGKILL);
+            core::signal_child(c.pid, SIGKILL);
         }
     }
 }
 
 void signal_generation(Master& m, int generation_below, int sig) {
     for (const Child& c : m.children)
-        if (c.generation < generation_below) kill(c.pid, sig);
+        if (c.generation < generation_below) core::signal_child(c.pid, sig);
 }
 
-// New workers start first; the old ones get SIGTERM, finish the request in hand, and exit.
+// New workers start first; the old ones get SIGTERM once the new generation is complete
+// (retire_old_generation), finish the request in hand, and exit.
 void reload(Master& m) {
     ++m.generation;
     core::log_info("reload: starting generation " + std::to_string(m.generation));
     m.next_spawn_ms = 0;
     m.fast_deaths = 0;
+    m.fork_failures = 0;
     fill_pool(m);
-    signal_generation(m, m.generation, SIGTERM);
 }
 
+// Until the new generation is complete (a fork may fail and be retried), the old one serves.
+void retire_old_generation(Master& m) {
+    if (m.retired >= m.generation || current_children(m) < m.cfg.api_workers) return;
+    signal_generation(m, m.generation, SIGTERM);
+    m.retired = m.generation;
+}
+
+// Waits for SIGCHLD (blocked in the master) at most until deadline_ms, burying whoever ended.
+void reap_until(Master& m, int64_t deadline_ms) {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    for (reap(m); !m.children.empty(); reap(m)) {
+        int64_t left = deadline_ms - monotonic_ms();
+        if (left <= 0) return;
+        const timespec wait{left / 1000, (left % 1000) * 1000 * 1000};
+        sigtimedwait(&chld, nullptr, &wait);
+    }
+}
+
+// SIGTERM to every child; whoever is still there at api.drain_timeout_s (stuck in a request,
+// stopped, ignoring the signal) is killed, and the kill is logged.
 void drain(Master& m) {
     core::log_info("draining: " + std::to_string(m.children.size()) + " children");
     m.stopping = true;
     signal_generation(m, m.generation + 1, SIGTERM);
-    int64_t deadline = monotonic_ms() + kDrainSeconds * 1000;
-    while (!m.children.empty() && monotonic_ms() < deadline) {
-        int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid > 0) bury(m, pid, status);
+    reap_until(m, monotonic_ms() + int64_t{m.cfg.api_drain_timeout_s} * 1000);
+    if (m.children.empty()) return;
+    for (const Child& c : m.children) {
+        const WorkerSlot& slot = m.board->slots[c.slot];
+        bool busy = slot.started_ms.load() != 0;
+        core::log_warn("drain deadline (" + std::to_string(m.cfg.api_drain_timeout_s) +
+                       " s) passed: killing child " + std::to_string(c.pid) +
+                       (busy ? " (route in flight " + route_name(slot.route.load()) + ")" : ""));
+        core::signal_child(c.pid, SIGKILL);
     }
-    signal_generation(m, m.generation + 1, SIGKILL);
-    reap(m);
+    reap_until(m, monotonic_ms() + kKillWaitMs);
+    for (const Child& c : m.children)
+        core::log_error("child " + std::to_string(c.pid) + " did not end after SIGKILL");
 }
 
+// Throws (the message says why) when the socket cannot be had: another instance serves it,
+// something else is at its path, or it cannot be created.
 int open_socket(const core::Config& cfg) {
-    unlink(cfg.api_socket.c_str());  // a stale socket from a crashed run
+    core::claim_socket_path(cfg.api_socket);  // removes only a stale socket
     int fd = FCGX_OpenSocket(cfg.api_socket.c_str(), 1024);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        throw std::runtime_error("cannot listen on " + cfg.api_socket + ": " +
+                                 std::strerror(errno));
     if (!cfg.api_socket_group.empty()) {
         struct group* g = getgrnam(cfg.api_socket_group.c_str());
-        if (!g || chown(cfg.api_socket.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
-            core::log_error("cannot give the socket to group " + cfg.api_socket_group);
-            return -1;
-        }
+        if (!g || chown(cfg.api_socket.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0)
+            throw std::runtime_error("cannot give the socket to group " + cfg.api_socket_group);
     }
-    chmod(cfg.api_socket.c_str(), 0660);
+    if (chmod(cfg.api_socket.c_str(), 0660) != 0)
+        throw std::runtime_error("chmod " + cfg.api_socket + ": " + std::strerror(errno));
     return fd;
 }
 
@@ -227,9 +274,11 @@ int run_pool(const core::Config& cfg) {
     // children inherit it and their first such login costs no more than any other.
     core::verify_dummy_password("");
     FCGX_Init();
-    int fd = open_socket(cfg);
-    if (fd < 0) {
-        core::log_error("cannot listen on " + cfg.api_socket + ": " + std::strerror(errno));
+    int fd = -1;
+    try {
+        fd = open_socket(cfg);
+    } catch (const std::exception& e) {
+        core::log_error(e.what());
         return 1;
     }
     // The master handles its signals synchronously (sigtimedwait): no handler races.
@@ -251,6 +300,7 @@ int run_pool(const core::Config& cfg) {
         reap(m);
         enforce_deadline(m);
         fill_pool(m);
+        retire_old_generation(m);
     }
     drain(m);
     unlink(cfg.api_socket.c_str());

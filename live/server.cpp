@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "core/log.h"
+#include "core/process.h"
 #include "db/users.h"
 #include "fcgi/serve.h"
 #include "live/daemon.h"
@@ -51,6 +52,9 @@ Server::Server(const core::Config& cfg, net::io_context& ioc)
       drain_timer_(ioc) {}
 
 void Server::start() {
+    // Before anything is loaded: a second instance refuses at once (SocketInUse) instead of
+    // taking the running daemon's socket; a stale socket from a crashed run is removed.
+    core::claim_socket_path(cfg_.live_socket);
     db::DbSettings dbs = fcgi::db_settings(cfg_, "live");
     db_ = std::make_unique<TaskThread<db::Db>>([dbs] { return db::Db(dbs); });
     for (int i = 0; i < cfg_.live_decoders; ++i) {
@@ -67,7 +71,6 @@ void Server::start() {
         },
         [this] { metrics_.listener_reconnects.fetch_add(1); });
 
-    ::unlink(cfg_.live_socket.c_str());
     Local::endpoint ep(cfg_.live_socket);
     acceptor_.open(ep.protocol());
     acceptor_.bind(ep);

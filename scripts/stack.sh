@@ -36,11 +36,19 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 say() { printf '%s\n' "$*"; }
+# The pid in a pid file, only when it is a plain number above 1: `kill 0`, `kill -1` or an
+# empty argument would signal the whole process group or every process (as root, the host).
+pid_in() {
+    local pid
+    pid=$(cat "$1" 2>/dev/null) || return 1
+    [[ $pid =~ ^[1-9][0-9]*$ ]] && [ "$pid" -gt 1 ] && printf '%s\n' "$pid"
+}
 # A process killed with -9 whose parent has gone stays a zombie where PID 1 does not reap:
 # kill -0 still succeeds on it, so a zombie counts as dead.
 alive() {
-    [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null &&
-        ! ps -o stat= -p "$(cat "$1")" 2>/dev/null | grep -q '^Z'
+    local pid
+    pid=$(pid_in "$1") && kill -0 "$pid" 2>/dev/null &&
+        ! ps -o stat= -p "$pid" 2>/dev/null | grep -q '^Z'
 }
 
 # Waits up to $2 tenths of a second for command $1 to succeed (polling, never a blind sleep).
@@ -163,7 +171,7 @@ up() {
 stop_pidfile() {  # stop_pidfile FILE SIGNAL
     local f=$1 pid
     alive "$f" || { rm -f "$f"; return 0; }
-    pid=$(cat "$f")
+    pid=$(pid_in "$f") || { rm -f "$f"; return 0; }
     kill "-$2" "$pid" 2>/dev/null || true
     wait_for "! kill -0 $pid" 400 || kill -9 "$pid" 2>/dev/null || true
     rm -f "$f"

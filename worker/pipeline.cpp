@@ -73,6 +73,12 @@ std::vector<int16_t> decode(JobContext& ctx, const db::Session& s, Progress& pro
     return samples;
 }
 
+// The decoded duration sets the job's budget (the header's may lie or be missing).
+void decoded(JobContext& ctx, const std::vector<int16_t>& samples) {
+    if (ctx.audio_seconds)
+        ctx.audio_seconds(static_cast<double>(samples.size()) / speech::kTargetRate);
+}
+
 std::vector<db::StoredWord> stored(const speech::Transcript& t) {
     std::vector<db::StoredWord> out;
     out.reserve(t.words.size());
@@ -115,6 +121,7 @@ void store(JobContext& ctx, const db::Job& job, const speech::Transcript* t, dou
 void transcribe(JobContext& ctx, const db::Job& job, const db::Session& s, Progress& progress) {
     progress.stage("decode", 0.05);
     std::vector<int16_t> samples = decode(ctx, s, progress);
+    decoded(ctx, samples);
     double duration = static_cast<double>(samples.size()) / speech::kTargetRate;
     progress.stage("recognize", 0.15);
     speech::Transcript t = ctx.recognizer.transcribe(samples.data(), samples.size(),
@@ -128,6 +135,7 @@ void transcribe(JobContext& ctx, const db::Job& job, const db::Session& s, Progr
 void reanalyse(JobContext& ctx, const db::Job& job, const db::Session& s, Progress& progress) {
     progress.stage("decode", 0.5);
     std::vector<int16_t> samples = decode(ctx, s, progress);
+    decoded(ctx, samples);
     speech::Transcript t = from_stored(db::session_words(ctx.db, s.id), s.engine.value_or(""));
     progress.stage("analyse", 0.8);
     speech::Analysis a = speech::analyse(t, samples.data(), samples.size(), speech::kTargetRate);
@@ -147,18 +155,7 @@ const char* failure_verdict(db::FailOutcome outcome) {
 }
 
 void record_failure(JobContext& ctx, const db::Job& job, const std::string& error, bool permanent) {
-    db::Tx tx(ctx.db);
-    const db::FailOutcome outcome = db::fail_job(ctx.db, job, error, permanent);
-    if (outcome == db::FailOutcome::dead) {
-        db::mark_session_failed(ctx.db, job.session_id, error);
-        core::JsonWriter w;
-        w.begin_object().field("id", job.session_id).field("status", "failed");
-        w.field("error", error).end_object();
-        db::publish_event(ctx.db, job.user_id, "session.failed", w.take());
-    }
-    tx.commit();
-    core::log_warn("job " + std::to_string(job.id) + " attempt " + std::to_string(job.attempts) +
-                   failure_verdict(outcome) + error);
+    record_job_failure(ctx.db, job, error, permanent);
 }
 
 std::string audio_error_text(const speech::AudioError& e) {
@@ -196,12 +193,28 @@ void record_file_failure(JobContext& ctx, const db::Job& job, const std::system_
 
 }  // namespace
 
+void record_job_failure(db::Db& db, const db::Job& job, const std::string& error, bool permanent) {
+    db::Tx tx(db);
+    const db::FailOutcome outcome = db::fail_job(db, job, error, permanent);
+    if (outcome == db::FailOutcome::dead) {
+        db::mark_session_failed(db, job.session_id, error);
+        core::JsonWriter w;
+        w.begin_object().field("id", job.session_id).field("status", "failed");
+        w.field("error", error).end_object();
+        db::publish_event(db, job.user_id, "session.failed", w.take());
+    }
+    tx.commit();
+    core::log_warn("job " + std::to_string(job.id) + " attempt " + std::to_string(job.attempts) +
+                   failure_verdict(outcome) + error);
+}
+
 void run_job(JobContext& ctx, const db::Job& job) {
     auto session = db::find_session_for_job(ctx.db, job.session_id);
     if (!session) {  // deleted while queued: nothing to do
         db::complete_job(ctx.db, job);
         return;
     }
+    if (session->duration_s && ctx.audio_seconds) ctx.audio_seconds(*session->duration_s);
     Progress progress(ctx, job);
     try {
         if (job.kind == "analyze") {

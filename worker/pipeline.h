@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <stdexcept>
 
 #include "core/config.h"
@@ -29,11 +30,19 @@ struct JobContext {
     const std::atomic<bool>& stopping;
     // Set by the LeaseKeeper when the job was found no longer ours.
     const std::atomic<bool>& lease_lost;
+    // Told the audio's duration in seconds once known (the upload's header, then decoding): the
+    // job's time budget follows it (JobBudget).
+    std::function<void(double)> audio_seconds;
 };
 
 // Runs the job to completion, retry or death; never throws for job-level failures (they are
 // recorded on the job and the session). Throws JobInterrupted for the cases above, after
 // handling them (released or abandoned).
 void run_job(JobContext& ctx, const db::Job& job);
+
+// A failed attempt, in one transaction: the job retried after its backoff or dead (permanent,
+// or at max_attempts: then its session is failed and the owner told), and a log line. Also the
+// master's, for a decoder it killed past the job's budget.
+void record_job_failure(db::Db& db, const db::Job& job, const std::string& error, bool permanent);
 
 }  // namespace worker

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <condition_variable>
@@ -16,8 +18,10 @@
 
 #include "core/log.h"
 #include "core/passwords.h"
+#include "core/process.h"
 #include "db/jobs.h"
 #include "db/listen.h"
+#include "worker/budget.h"
 #include "worker/lease.h"
 #include "worker/pipeline.h"
 
@@ -26,9 +30,10 @@ namespace {
 
 // Shared by the threads of one daemon; lives on run_worker_daemon's stack.
 struct Shared {
-    Shared(const core::Config& c, bool d) : cfg(c), drain(d) {}
+    Shared(const core::Config& c, bool d, BudgetSlot& b) : cfg(c), drain(d), budget(b) {}
     const core::Config& cfg;
     bool drain;
+    BudgetSlot& budget;  // this decoder's, shared with the master
     std::atomic<bool> stopping{false};
     std::mutex mu;
     std::condition_variable wake;
@@ -51,6 +56,18 @@ std::string worker_name(int thread) {
     return worker_name(getpid(), thread);
 }
 
+// Jobs whose workers died on their last attempt: not claimable any more, so only this marks
+// them dead (and their sessions failed). The daemon's listener threads run it periodically;
+// --drain has none, so its decoder runs it once the queue is empty.
+void reap_dead_jobs(db::Db& db) {
+    try {
+        if (int64_t n = db::reap_expired_jobs(db))
+            core::log_warn(std::to_string(n) + " job(s) dead after their workers died");
+    } catch (const db::DbError& e) {
+        core::log_warn(std::string("reaping dead jobs failed: ") + e.what());
+    }
+}
+
 // One decoder thread: its own connection and recognizer; claims until told to stop.
 void decoder_thread(Shared& sh, int index, bool short_only) {
     db::Db db(settings(sh.cfg, "worker"));
@@ -62,6 +79,7 @@ void decoder_thread(Shared& sh, int index, bool short_only) {
     LeaseKeeper keeper(settings(sh.cfg, "worker-lease", sh.cfg.worker_lease_s * 1000 / 3),
                        sh.cfg.worker_lease_s);
     std::string name = worker_name(index);
+    JobBudget budget(sh.budget, sh.cfg);
     while (!sh.stopping.load()) {
         std::optional<db::Job> job;
         bool claimed_nothing = true;
@@ -72,7 +90,10 @@ void decoder_thread(Shared& sh, int index, bool short_only) {
             core::log_warn(std::string("claim failed: ") + e.what());
         }
         if (!job) {
-            if (sh.drain && claimed_nothing) return;  // nothing claimable is left
+            if (sh.drain && claimed_nothing) {  // nothing claimable is left
+                reap_dead_jobs(db);
+                return;
+            }
             std::unique_lock<std::mutex> lock(sh.mu);
             sh.wake.wait_for(lock, std::chrono::seconds(2));
             continue;
@@ -81,7 +102,10 @@ void decoder_thread(Shared& sh, int index, bool short_only) {
                        job->session_id + ", attempt " + std::to_string(job->attempts) +
                        ") claimed by " + name);
         HeldJob held(keeper, *job);
-        JobContext ctx{db, sh.cfg, *recognizer, sh.stopping, keeper.lost()};
+        BudgetedJob budgeted(budget, job->id);
+        JobContext ctx{
+            db,          sh.cfg,        *recognizer,
+            sh.stopping, keeper.lost(), [&budget](double s) { budget.audio_seconds(s); }};
         try {
             run_job(ctx, *job);
             core::log_info("job " + std::to_string(job->id) + " finished");
@@ -103,10 +127,9 @@ void listener_thread(Shared& sh) {
         if (std::chrono::steady_clock::now() >= next_beat) {
             try {
                 db::worker_heartbeat(db, worker_name(0));
-                if (int64_t n = db::reap_expired_jobs(db))
-                    core::log_warn(std::to_string(n) + " job(s) dead after their workers died");
             } catch (const db::DbError&) {
             }
+            reap_dead_jobs(db);
             next_beat += std::chrono::seconds(15);
         }
     }
@@ -134,12 +157,13 @@ int wait_for_stop(const sigset_t& set, const std::atomic<bool>& drained) {
 // One decoder process: the threads share nothing but this process's memory, so with pocketsphinx
 // 5prealpha (whose language-model code is not safe with two decoders in one process: it
 // crashed in bitarr_read_int25 within a few jobs) each decoder gets a process of its own.
-int run_decoder_process(const core::Config& cfg, bool drain, int index, int count) {
+int run_decoder_process(const core::Config& cfg, bool drain, int index, int count,
+                        BudgetSlot& budget) {
     core::init_crypto();
     // Threads inherit the blocked mask; the main thread takes the signals synchronously.
     sigset_t set = stop_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    Shared sh(cfg, drain);
+    Shared sh(cfg, drain, budget);
     core::log_info("decoder " + std::to_string(index) + " (pid " + std::to_string(getpid()) +
                    ") started" + (drain ? " (drain)" : ""));
     std::atomic<bool> drained{false};
@@ -165,17 +189,39 @@ int run_decoder_process(const core::Config& cfg, bool drain, int index, int coun
 struct Child {
     pid_t pid;
     int index;
+    int64_t killed_for_job = 0;  // the job whose budget it overran (the master killed it)
 };
 
-pid_t spawn_decoder(const core::Config& cfg, bool drain, int index, int count) {
+// A decoder to start at due_ms: after a failed fork, or a death (the crash-loop brake).
+struct PendingStart {
+    int index;
+    int64_t due_ms;
+};
+
+// Forks one decoder; returns the child's pid, or -1 with errno set when fork() failed.
+pid_t spawn_decoder(const core::Config& cfg, bool drain, int index, int count, BudgetSlot& budget) {
+    pid_t master = getpid();
     pid_t pid = fork();
     if (pid == 0) {
         // The master killed means the worker killed: decoders die at once too, and their jobs
         // run again after the lease (SIGTERM to the master is the graceful way).
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        _exit(run_decoder_process(cfg, drain, index, count));
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+            core::log_error(std::string("prctl(PR_SET_PDEATHSIG): ") + std::strerror(errno));
+            _exit(71);
+        }
+        if (getppid() != master) {  // the master died between fork and prctl
+            core::log_warn("decoder " + std::to_string(index) +
+                           ": the master died before it could be followed; exiting");
+            _exit(0);
+        }
+        _exit(run_decoder_process(cfg, drain, index, count, budget));
     }
     return pid;
+}
+
+// 100 ms, doubled per consecutive failure, at most 10 s.
+int64_t brake_ms(int64_t failures) {
+    return std::min<int64_t>(10000, 100LL << std::min<int64_t>(failures, 7));
 }
 
 // How a child ended, for the log: "died on signal 9", "exited with code 1".
@@ -196,20 +242,31 @@ std::string held_job_text(db::Db& db, pid_t pid, int index) {
     }
 }
 
-// The master's state: its decoder processes and how their deaths went.
+// The master's state: its decoder processes, their job budgets and how their deaths went.
 class Supervisor {
   public:
     Supervisor(const core::Config& cfg, bool drain)
-        : cfg_(cfg), drain_(drain), db_(settings(cfg, "worker-master", 5000)) {}
+        : cfg_(cfg),
+          drain_(drain),
+          db_(settings(cfg, "worker-master", 5000)),
+          budgets_(BudgetBoard::create_shared()) {}
 
     void start() {
         for (int i = 0; i < cfg_.worker_threads; ++i) spawn(i);
     }
-    bool empty() const { return children_.empty(); }
+    // Nothing running and nothing left to start.
+    bool done() const { return children_.empty() && (stopping_ || pending_.empty()); }
 
     void stop() {
         stopping_ = true;
-        for (const Child& c : children_) kill(c.pid, SIGTERM);
+        pending_.clear();
+        for (const Child& c : children_) core::signal_child(c.pid, SIGTERM);
+    }
+
+    // Between signals: decoders past their job's budget killed, due starts made.
+    void tick() {
+        enforce_budgets();
+        start_due();
     }
 
     // Reaps every child that ended; a decoder that died is replaced unless the worker stops
@@ -221,40 +278,117 @@ class Supervisor {
             auto it = std::find_if(children_.begin(), children_.end(),
                                    [pid](const Child& c) { return c.pid == pid; });
             if (it == children_.end()) continue;
-            int index = it->index;
+            Child c = *it;
             children_.erase(it);
+            budgets_->slots[c.index].job_id.store(0);  // its replacement starts clean
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
             // Drain mode reports any death (cron must notice); a daemon only one during its stop
             // (a decoder that crashed instead of finishing or releasing its job).
             if (drain_ || stopping_) abnormal_ = true;
-            core::log_error("decoder " + std::to_string(index) + " (pid " + std::to_string(pid) +
-                            ") " + death_text(status) + ", " + held_job_text(db_, pid, index));
+            if (c.killed_for_job) {
+                fail_overrun_job(c);
+            } else {
+                core::log_error("decoder " + std::to_string(c.index) + " (pid " +
+                                std::to_string(pid) + ") " + death_text(status) + ", " +
+                                held_job_text(db_, pid, c.index));
+            }
             db_.disconnect();  // the next fork must not inherit the connection
-            if (!stopping_) restart(index);
+            if (!stopping_) restart(c.index);
         }
     }
 
     int exit_code() const { return abnormal_ ? 1 : 0; }
 
+    // How long the master may wait for a signal before tick() has something to do.
+    int64_t wait_ms() const {
+        int64_t wait = 200;  // the budget check's resolution
+        for (const PendingStart& p : pending_)
+            wait = std::min(wait, std::max<int64_t>(0, p.due_ms - monotonic_ms()));
+        return wait;
+    }
+
   private:
     void spawn(int index) {
-        children_.push_back({spawn_decoder(cfg_, drain_, index, cfg_.worker_threads), index});
+        pid_t pid = spawn_decoder(cfg_, drain_, index, cfg_.worker_threads, budgets_->slots[index]);
+        if (pid < 0) {
+            // Out of processes or memory: nothing is recorded as a child (a -1 "child" would
+            // later be signalled as kill(-1, …): every process on the host); retried later.
+            std::string why = std::strerror(errno);
+            int64_t delay = brake_ms(fork_failures_++);
+            if (drain_) abnormal_ = true;
+            core::log_error("decoder " + std::to_string(index) + ": fork failed: " + why +
+                            "; next attempt in " + std::to_string(delay) + " ms");
+            pending_.push_back({index, monotonic_ms() + delay});
+            return;
+        }
+        fork_failures_ = 0;
+        children_.push_back({pid, index});
     }
 
     void restart(int index) {
-        // A crash-loop brake: a decoder that keeps dying is restarted ever more slowly.
-        std::this_thread::sleep_for(std::chrono::milliseconds(
-            std::min<int64_t>(10000, 100LL << std::min<int64_t>(fast_restarts_++, 7))));
-        spawn(index);
+        // A crash-loop brake: a decoder that keeps dying is restarted ever more slowly. The
+        // master keeps taking signals meanwhile (SIGTERM during the brake stops at once).
+        pending_.push_back({index, monotonic_ms() + brake_ms(fast_restarts_++)});
+    }
+
+    void start_due() {
+        if (stopping_) return;
+        int64_t now = monotonic_ms();
+        std::vector<PendingStart> due;
+        auto it = std::partition(pending_.begin(), pending_.end(),
+                                 [now](const PendingStart& p) { return p.due_ms > now; });
+        due.assign(it, pending_.end());
+        pending_.erase(it, pending_.end());
+        for (const PendingStart& p : due) spawn(p.index);
+    }
+
+    // A decoder still on its job past the budget is hung (its lease keeper would renew the job
+    // forever): SIGKILL; reap() then fails the job like a crash.
+    void enforce_budgets() {
+        int64_t now = monotonic_ms();
+        for (Child& c : children_) {
+            if (c.killed_for_job) continue;
+            const BudgetSlot& slot = budgets_->slots[c.index];
+            int64_t job = job_over_budget(slot, now);
+            if (!job) continue;
+            core::log_error("decoder " + std::to_string(c.index) + " (pid " +
+                            std::to_string(c.pid) + ") is past the budget of job " +
+                            std::to_string(job) + " (" +
+                            std::to_string(slot.budget_ms.load() / 1000) + " s): killing it");
+            if (core::signal_child(c.pid, SIGKILL)) c.killed_for_job = job;
+        }
+    }
+
+    // The job of a decoder killed past its budget: failed now (retried after its backoff, or
+    // dead at max_attempts), not left to wait for its lease.
+    void fail_overrun_job(const Child& c) {
+        std::string error =
+            "the job ran past its time budget (worker.job_budget_base_s + "
+            "worker.job_budget_factor × its audio duration)";
+        try {
+            auto job = db::job_held_by(db_, worker_name(c.pid, c.index));
+            if (job && job->id == c.killed_for_job) {
+                record_job_failure(db_, *job, error, false);
+                return;
+            }
+            core::log_warn("job " + std::to_string(c.killed_for_job) +
+                           ": no longer held by the killed decoder (nothing to fail)");
+        } catch (const db::DbError& e) {
+            core::log_error("job " + std::to_string(c.killed_for_job) +
+                            " could not be failed (it runs again after its lease): " + e.what());
+        }
     }
 
     const core::Config& cfg_;
     bool drain_;
-    db::Db db_;  // only to name the job of a dead decoder in the log
+    db::Db db_;  // to name the job of a dead decoder in the log, and fail an overrun one
+    BudgetBoard* budgets_;
     std::vector<Child> children_;
+    std::vector<PendingStart> pending_;
     bool stopping_ = false;
     bool abnormal_ = false;
     int64_t fast_restarts_ = 0;
+    int64_t fork_failures_ = 0;
 };
 
 }  // namespace
@@ -273,14 +407,13 @@ int run_worker_daemon(const core::Config& cfg, bool drain) {
     core::log_info("worker " + std::to_string(getpid()) + " starting " +
                    std::to_string(cfg.worker_threads) + " decoder processes" +
                    (drain ? " (drain)" : "") + ": ready");
-    while (!supervisor.empty()) {
-        int sig = 0;
-        sigwait(&set, &sig);
-        if (sig == SIGCHLD) {
-            supervisor.reap();
-        } else {
-            supervisor.stop();
-        }
+    while (!supervisor.done()) {
+        int64_t wait = supervisor.wait_ms();
+        const timespec tick{wait / 1000, (wait % 1000) * 1000 * 1000};
+        int sig = sigtimedwait(&set, nullptr, &tick);
+        if (sig == SIGTERM || sig == SIGINT) supervisor.stop();
+        supervisor.reap();
+        supervisor.tick();
     }
     int code = supervisor.exit_code();
     core::log_info(std::string(drain ? "worker drained the queue" : "worker stopped") +

@@ -1,7 +1,8 @@
 """The job queue and `rostrum worker` under faults, through the real stack (nginx + api + worker
 + PostgreSQL), RELIABILITY F07-F11 and F15: a decoder process killed or paused past its lease,
 a healthy job whose lease is short, PostgreSQL restarted under running jobs, SIGTERM, --drain
-(and a decoder dying during it), a job whose audio vanished, a full disk at upload.
+(and a decoder dying during it, and jobs whose worker died on their last attempt), a job whose
+audio vanished, a full disk at upload, a decoder hung past its job's time budget, fork() failing.
 
 The worker is a master (pid in <dir>/run/worker.pid) with one process per decoder
 (`pgrep -P <master>`); a job's locked_by is host:<decoder pid>:<index>. One stack with its own
@@ -80,12 +81,18 @@ class JobFaults(unittest.TestCase):
         self.extra = []    # Popen of workers started by hand
         self.stopped = []  # pids we SIGSTOPped
         self.mounts = []
+        self.orphans = []  # pids that must not outlive the test
         self.user, self.token, _ = self.S.new_user()
         self.log_mark = len(self.S.log_text(WORKER_LOG))
         self.addCleanup(self.restore)
 
     # --- leaving the stack as we found it ------------------------------------------------------
     def restore(self):
+        for pid in self.orphans:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for pid in self.stopped:
             try:
                 os.kill(pid, signal.SIGCONT)
@@ -116,6 +123,15 @@ class JobFaults(unittest.TestCase):
             self.S.wait_until(lambda: gone(pid), timeout=30, what=f"dead worker {pid} reaped")
         self.S.script("up")
         self.S.wait_until(lambda: running(self.master_pid()), timeout=10, what="daemon worker")
+
+    def build_fork_shim(self):
+        """tests/harness/fail_fork.c built for LD_PRELOAD (once per stack)."""
+        shim = self.path("fail_fork.so")
+        if not os.path.exists(shim):
+            subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", shim,
+                            os.path.join(SOURCE, "tests/harness/fail_fork.c"), "-ldl"],
+                           check=True)
+        return shim
 
     # --- helpers ---------------------------------------------------------------------------------
     def path(self, *rel):
@@ -428,6 +444,133 @@ class JobFaults(unittest.TestCase):
         self.assertNotIn("/audio/", everything)
         # The path is in the log, for the operator.
         self.assertIn(audio, self.new_log())
+
+    # --- --drain reaps what no worker can claim any more ---------------------------------------
+    def test_drain_reaps_jobs_whose_worker_died_on_their_last_attempt(self):
+        S = self.S
+        self.stop_daemon_worker()
+        sid = self.upload(SHORT[0])
+        # As a worker leaves it when it dies on the last attempt: running, lease expired.
+        S.sql("UPDATE jobs SET status = 'running', attempts = max_attempts, "
+              "locked_by = 'gone:1:0', locked_until = now() - interval '1 second' "
+              f"WHERE session_id = '{sid}'")
+        w = self.own_worker("--drain")
+        self.assertEqual(w.wait(timeout=JOB_S), 0, self.new_log()[-2000:])
+        _, st, attempts, by, last_error = self.job(sid)
+        self.assertEqual((st, by), ("dead", ""), self.new_log()[-2000:])
+        self.assertEqual(last_error, f"the worker died on each of {attempts} attempts")
+        self.assertEqual(self.session(sid)[::2], ("failed", last_error))
+        self.assertEqual([e[1:3] for e in self.events(sid)][-1], ["session.failed", "failed"])
+        self.assertIn("1 job(s) dead after their workers died", self.new_log())
+
+    # --- a decoder hung inside a library: killed past its job's budget ---------------------------
+    def test_hung_decoder_is_killed_past_its_budget_and_the_job_retried(self):
+        S = self.S
+        self.stop_daemon_worker()
+        # A lease far longer than the budget: only the budget can free the job.
+        w = self.own_worker(ROSTRUM_WORKER_THREADS=1, ROSTRUM_WORKER_LEASE_S=300,
+                            ROSTRUM_WORKER_JOB_BUDGET_BASE_S=8,
+                            ROSTRUM_WORKER_JOB_BUDGET_FACTOR=0)
+        sid = self.upload(MID)
+        self.wait_mid_job(sid)
+        job_id = self.job(sid)[0]
+        hung = self.holder(sid)
+        os.kill(hung, signal.SIGSTOP)  # as hung as a decoder can be
+        self.stopped.append(hung)
+        S.wait_until(lambda: re.search(rf"decoder 0 \(pid {hung}\) is past the budget of job "
+                                       rf"{job_id} \(8 s\): killing it", self.new_log()),
+                     timeout=30, what=f"the master to kill hung decoder {hung}")
+        S.wait_until(lambda: gone(hung) or proc_state(hung) == "Z", timeout=10,
+                     what="the hung decoder dead")
+        S.wait_until(lambda: "time budget" in self.job(sid)[4], timeout=10,
+                     what="the job failed with its reason")
+        self.assertRegex(self.new_log(), rf"job {job_id} attempt 1 will be retried: the job ran "
+                                         r"past its time budget")
+        # Ours stops (releasing the retry if it took it); the stack's worker does the job.
+        w.send_signal(signal.SIGTERM)
+        self.assertEqual(w.wait(timeout=60), 0, self.new_log()[-2000:])
+        self.ensure_daemon_worker()
+        self.wait_final(sid)
+        self.assertEqual(self.job(sid)[1:3], ("done", 2))
+        self.assert_one_result(sid)
+
+    # --- fork() failing (out of processes) ----------------------------------------------------
+    def test_failed_forks_signal_nobody_are_retried_with_backoff_and_sigterm_stops(self):
+        """fork() fails 3 times (an LD_PRELOAD shim: root ignores RLIMIT_NPROC). The worker runs
+        in a PID namespace of its own next to a sentinel process, so that a kill(-1, SIGTERM)
+        (a failed fork stored as a child) would reach the sentinel, not the host."""
+        S = self.S
+        if os.geteuid() != 0:
+            self.skipTest("a PID namespace needs root")
+        self.stop_daemon_worker()
+        shim = self.build_fork_shim()
+        e = dict(S.env, ROSTRUM_WORKER_THREADS="1", ROSTRUM_TEST_FAIL_FORKS="3", SHIM=shim,
+                 ROSTRUM_BIN=BIN)
+        # The namespace's init is this shell (kill(-1) spares it); it reports, once the worker
+        # has exited, whether the sentinel still lives (S: sleeping; Z or gone: signalled).
+        script = ('sleep 600 & s=$!; env LD_PRELOAD="$SHIM" "$ROSTRUM_BIN" worker; rc=$?; '
+                  'st=$(cut -d" " -f3 /proc/$s/stat 2>/dev/null); '
+                  'echo "worker-exit $rc sentinel ${st:-gone}"; kill $s 2>/dev/null; exit 0')
+        with open(self.path(WORKER_LOG), "ab") as log:
+            ns = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
+                                   "sh", "-c", script], env=e, stdout=subprocess.PIPE,
+                                  stderr=log, stdin=subprocess.DEVNULL, text=True,
+                                  start_new_session=True)  # kill(0) stays inside too
+        self.extra.append(ns)
+
+        def worker_pid():
+            for init in children(ns.pid):
+                for pid in children(init):
+                    try:
+                        with open(f"/proc/{pid}/comm") as f:
+                            if f.read().strip() == "rostrum":
+                                return pid
+                    except FileNotFoundError:
+                        pass
+            return None
+        S.wait_until(lambda: worker_pid() is not None, timeout=10, what="the worker started")
+        master = worker_pid()
+        init = children(ns.pid)[0]
+        guard = [p for p in children(init) if p != master][0]  # the sentinel, seen from outside
+        failed = re.compile(r"decoder 0: fork failed: Resource temporarily unavailable; "
+                            r"next attempt in (\d+) ms")
+        try:
+            S.wait_until(lambda: len(failed.findall(self.new_log())) >= 3
+                         and re.search(r"decoder 0 \(pid \d+\) started", self.new_log()),
+                         timeout=30, what="three failed forks, then the decoder")
+        except AssertionError:
+            pass  # asserted below, once SIGTERM has shown what it reaches
+        os.kill(master, signal.SIGTERM)
+        try:
+            out, _ = ns.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.fail("the worker did not exit on SIGTERM; the sentinel "
+                      f"{'lives' if running(guard) else 'was signalled'}\n"
+                      f"{self.new_log()[-2000:]}")
+        self.assertRegex(out, r"sentinel [SR]\b", "the sentinel was signalled")
+        self.assertIn("worker-exit 0 ", out, self.new_log()[-2000:])
+        self.assertEqual([int(d) for d in failed.findall(self.new_log())], [100, 200, 400])
+        self.assertRegex(self.new_log(), r"decoder 0 \(pid \d+\) started")
+        self.assertNotIn("refusing to send signal", self.new_log())
+
+    def test_decoder_whose_master_died_before_prctl_exits(self):
+        """The master is killed between a decoder's fork() and its PR_SET_PDEATHSIG (the shim
+        holds the child until then): the decoder must not run on as an orphan."""
+        S = self.S
+        self.stop_daemon_worker()
+        shim = self.build_fork_shim()
+        w = self.own_worker(ROSTRUM_WORKER_THREADS=1, LD_PRELOAD=shim,
+                            ROSTRUM_TEST_FORK_OUTLIVE="1")
+        S.wait_until(lambda: len(children(w.pid)) == 1, timeout=30, what="the decoder forked")
+        decoder = children(w.pid)[0]
+        self.orphans.append(decoder)
+        w.kill()
+        w.wait(10)
+        S.wait_until(lambda: not running(decoder), timeout=30,
+                     what=f"decoder {decoder} to exit after its master died")
+        self.orphans.remove(decoder)  # gone: its pid may be reused, never kill it again
+        self.assertIn("the master died before it could be followed; exiting", self.new_log())
+        self.assertNotRegex(self.new_log(), rf"decoder 0 \(pid {decoder}\) started")
 
     # --- F15: a full disk at upload ---------------------------------------------------------------
     def test_disk_full_upload_is_507_and_leaves_nothing(self):

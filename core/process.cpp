@@ -1,0 +1,81 @@
+// Signalling children and claiming unix socket paths (core/process.h).
+#include "core/process.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+
+namespace core {
+namespace {
+
+// Closes a descriptor at scope exit.
+class Fd {
+  public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
+
+// True when a stream socket at path accepts a connection: someone serves it.
+bool answers(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) throw SocketInUse("socket path too long: " + path);
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (fd.get() < 0) throw SocketInUse(std::string("socket(): ") + std::strerror(errno));
+    int r;
+    do {
+        r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    } while (r != 0 && errno == EINTR);
+    // Non-blocking, so a listener with a full backlog cannot hang us: EAGAIN then, and it is
+    // very much alive. ECONNREFUSED: a socket file with no listener behind it.
+    return r == 0 || errno == EAGAIN;
+}
+
+}  // namespace
+
+bool signal_child(pid_t pid, int sig) {
+    if (pid <= 0) {
+        log_error("refusing to send signal " + std::to_string(sig) + " to pid " +
+                  std::to_string(pid) + " (not a child)");
+        return false;
+    }
+    if (::kill(pid, sig) == 0) return true;
+    if (errno != ESRCH)
+        log_error("kill(" + std::to_string(pid) + ", " + std::to_string(sig) +
+                  "): " + std::strerror(errno));
+    return false;
+}
+
+void claim_socket_path(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) return;
+        throw SocketInUse("cannot inspect " + path + ": " + std::strerror(errno));
+    }
+    if (!S_ISSOCK(st.st_mode))
+        throw SocketInUse(path + " exists and is not a socket; not removing it");
+    if (answers(path))
+        throw SocketInUse("another instance is already listening on " + path +
+                          "; not starting (stop it first)");
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+        throw SocketInUse("cannot remove the stale socket " + path + ": " + std::strerror(errno));
+    log_info("removed the stale socket " + path + " (nothing answered on it)");
+}
+
+}  // namespace core
