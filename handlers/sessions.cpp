@@ -253,9 +253,7 @@ Response sessions_delete(Request& req, Ctx& ctx) {
     allow_params(req, {});
     auto path = db::delete_session(ctx.db, req.user().id, std::string(req.path_param("id")));
     if (!path) throw core::ApiError::not_found("no such session");
-    std::string file = audio_dir(ctx) + "/" + *path;
-    if (::unlink(file.c_str()) != 0 && errno != ENOENT)
-        core::log_warn("could not remove " + file + " of a deleted session");
+    remove_audio_files(ctx, {*path});
     return Response::no_content();
 }
 
