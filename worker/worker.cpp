@@ -20,6 +20,7 @@
 #include "db/listen.h"
 #include "worker/lease.h"
 #include "worker/pipeline.h"
+#include "worker/sweep.h"
 
 namespace worker {
 namespace {
@@ -270,6 +271,7 @@ int run_worker_daemon(const core::Config& cfg, bool drain) {
     sigprocmask(SIG_BLOCK, &set, nullptr);
     Supervisor supervisor(cfg, drain);
     supervisor.start();
+    AudioSweeper sweeper(cfg);  // orphan audio, in daemon and drain mode (worker/sweep.h)
     core::log_info("worker " + std::to_string(getpid()) + " starting " +
                    std::to_string(cfg.worker_threads) + " decoder processes" +
                    (drain ? " (drain)" : "") + ": ready");
