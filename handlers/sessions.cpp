@@ -152,18 +152,21 @@ std::optional<std::string> uuid_param(const Request& req, const char* name) {
 constexpr int kQuotaRetryAfterS = 30;
 
 // jobs.max_queued_per_user: a user's queued and running jobs are bounded, so that one account
-// cannot fill the queue in front of everyone else. `locked`: inside the transaction that
-// enqueues (exact: the user's enqueues are serialised); else the cheap early check an upload
-// makes before its body is read.
-void job_quota_or_throw(Ctx& ctx, const std::string& user_id, bool locked) {
-    int64_t pending =
-        locked ? db::lock_job_quota(ctx.db, user_id) : db::count_pending_jobs(ctx.db, user_id);
-    if (pending < ctx.cfg.jobs_max_queued_per_user) return;
+// cannot fill the queue in front of everyone else.
+core::ApiError over_job_quota(const Ctx& ctx, int64_t pending) {
     core::ApiError e = core::ApiError::too_many_requests(kQuotaRetryAfterS);
     e.detail = "you have " + std::to_string(pending) +
                " recordings waiting to be processed (the most allowed is " +
                std::to_string(ctx.cfg.jobs_max_queued_per_user) + "); try again when they are done";
-    throw e;
+    return e;
+}
+
+// `locked`: inside the transaction that enqueues (exact: the user's enqueues are serialised
+// until it ends); else the cheap early check an upload makes before its body is read.
+void job_quota_or_throw(Ctx& ctx, const std::string& user_id, bool locked) {
+    int64_t pending =
+        locked ? db::lock_job_quota(ctx.db, user_id) : db::count_pending_jobs(ctx.db, user_id);
+    if (pending >= ctx.cfg.jobs_max_queued_per_user) throw over_job_quota(ctx, pending);
 }
 
 // The lane a job starts on, from the duration known so far: the header's for an upload, the
@@ -321,8 +324,11 @@ Response sessions_reanalyze(Request& req, Ctx& ctx) {
     if (!s.transcript_text)
         throw core::ApiError::conflict("", "nothing to re-analyse before the transcript exists");
     db::Tx tx(ctx.db);
-    job_quota_or_throw(ctx, s.user_id, /*locked=*/true);
+    int64_t pending = db::lock_job_quota(ctx.db, s.user_id);
     if (db::enqueue_job(ctx.db, "analyze", s.id, s.user_id, lane_for(s.duration_s))) {
+        // Over the quota the insert rolls back; a session whose job is pending is answered
+        // below whatever the quota, since nothing is added for it.
+        if (pending >= ctx.cfg.jobs_max_queued_per_user) throw over_job_quota(ctx, pending);
         s.status = "processing";
         s.progress = 0.5;  // the transcript stands; only the analysis runs again
         db::set_session_progress(ctx.db, s.id, s.status, s.progress);

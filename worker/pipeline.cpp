@@ -183,8 +183,8 @@ void record_failure(JobContext& ctx, const db::Job& job, const std::string& user
 std::string audio_error_text(const JobContext& ctx, const speech::AudioError& e) {
     using Kind = speech::AudioError::Kind;
     switch (e.kind) {
-        case Kind::too_long:
-            return "the recording is longer than the limit of " +
+        case Kind::too_long:  // "too_long" leads, as before: clients match on it
+            return "too_long: the recording is longer than the limit of " +
                    std::to_string(ctx.cfg.upload_max_seconds) + " s";
         case Kind::empty:
             return "the recording holds no audio";

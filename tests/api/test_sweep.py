@@ -9,16 +9,19 @@ wait polls with a deadline.
 """
 import os
 import secrets
+import shutil
 import signal
 import struct
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
-from stack import SOURCE, Stack  # noqa: E402
+from stack import BIN, SOURCE, TMP, Stack  # noqa: E402
 
 S = None
 API = "/api/v1"
@@ -97,6 +100,27 @@ class Sweep(unittest.TestCase):
         S.wait_until(lambda: len(S.worker_pids()) == 2, timeout=30, what="the api pool to recover")
         _, token2, _ = S.new_user()
         self.assertEqual(S.get(f"{API}/sessions", token=token2).status, 200)
+
+    def test_worker_drain_sweeps_once_before_it_exits(self):
+        """`rostrum worker --drain` (cron's mode) runs one full pass: here on a data directory of
+        its own, so that the stack's daemon worker cannot be the one that removed the file."""
+        data = tempfile.mkdtemp(prefix="rostrum-drain-", dir=TMP)
+        try:
+            os.makedirs(os.path.join(data, "audio", "tmp"))
+            part = os.path.join(data, "audio", "tmp", f"upload-{uuid.uuid4()}.part")
+            with open(part, "wb") as f:
+                f.write(b"partial")
+            # Older than worker.sweep_age_s (2 s) by its ctime, which only time can age.
+            S.wait_until(lambda: time.time() - os.stat(part).st_ctime > 2.5, timeout=10,
+                         what="the file to be older than the sweep's age")
+            env = dict(S.env, ROSTRUM_DATA_DIR=data, ROSTRUM_WORKER_THREADS="1")
+            r = subprocess.run([BIN, "worker", "--drain"], env=env, capture_output=True, text=True,
+                               timeout=180)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            self.assertFalse(os.path.exists(part), "the drain run exited without sweeping")
+            self.assertIn("sweep removed 1 leftover file(s) from audio/tmp", r.stderr)
+        finally:
+            shutil.rmtree(data, ignore_errors=True)
 
     def try_upload(self, body, token):
         try:
