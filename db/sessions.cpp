@@ -46,8 +46,17 @@ constexpr Statement kUpdateSession{"update_session", R"sql(
         updated_at = now()
     WHERE id = $1 AND user_id = $2
     RETURNING )sql" SESSION_COLUMNS};
+// A worker's transactions lock the job row first, then the session's (progress, results,
+// failure); the delete's cascade goes the other way (session, then its job), so two at once
+// deadlocked (answered 503). The pending job is locked first here, in the workers' order: the
+// worker's transaction finishes, then the delete goes on.
 constexpr Statement kDeleteSession{"delete_session", R"sql(
-    DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING audio_path)sql"};
+    WITH job AS (SELECT id FROM jobs
+                 WHERE session_id = $1 AND user_id = $2 AND status IN ('queued', 'running')
+                 FOR UPDATE)
+    DELETE FROM sessions
+    WHERE id = $1 AND user_id = $2 AND (SELECT count(*) FROM job) >= 0
+    RETURNING audio_path)sql"};
 constexpr Statement kSessionWords{"session_words", R"sql(
     SELECT word, start_s, end_s, confidence, filler FROM words
     WHERE session_id = $1 ORDER BY idx)sql",

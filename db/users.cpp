@@ -42,16 +42,24 @@ constexpr Statement kUpdateUser{"update_user", R"sql(
     RETURNING )sql" USER_COLUMNS};
 constexpr Statement kSetPasswordHash{"set_password_hash",
                                      "UPDATE users SET password_hash = $2 WHERE id = $1"};
-// FOR UPDATE: an upload committing a session for this user waits (its foreign key check needs
-// the row) and then fails, so the list of audio files below is complete.
+// First the user's pending jobs: a worker's transaction locks its job row before its session's
+// (see kDeleteSession in db/sessions.cpp) and the cascade would lock the other way; holding the
+// jobs first lets an in-flight worker transaction finish, and no new one starts on them.
+constexpr Statement kLockUserJobs{"lock_user_jobs", R"sql(
+    SELECT id FROM jobs WHERE user_id = $1 AND status IN ('queued', 'running')
+    ORDER BY id FOR UPDATE)sql"};
+// Then the user: an upload committing a session for it waits (its foreign key check needs the
+// row) and then fails, so the list of audio files below is complete.
 constexpr Statement kLockUser{"lock_user", "SELECT id FROM users WHERE id = $1 FOR UPDATE"};
 constexpr Statement kUserAudioPaths{"user_audio_paths",
                                     "SELECT audio_path FROM sessions WHERE user_id = $1"};
 constexpr Statement kDeleteUser{"delete_user", "DELETE FROM users WHERE id = $1"};
 // In id order, so that two guards running at once never deadlock; a row changed meanwhile is
-// re-checked against the WHERE after its lock is granted (a demoted admin drops out).
+// re-checked against the WHERE after its lock is granted (a demoted admin drops out). NO KEY
+// UPDATE is what the role and is_active UPDATEs take (so they serialise with this), and unlike
+// FOR UPDATE it lets foreign key checks (a worker storing an admin's session) through.
 constexpr Statement kLockActiveAdmins{"lock_active_admins", R"sql(
-    SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR UPDATE)sql"};
+    SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR NO KEY UPDATE)sql"};
 
 User user_from(const Result& r, int row) {
     User u;
@@ -120,6 +128,7 @@ void set_password_hash(Db& db, const std::string& id, const std::string& hash) {
 }
 
 std::optional<std::vector<std::string>> delete_user(Db& db, const std::string& id) {
+    db.exec(kLockUserJobs, {id});
     if (db.exec(kLockUser, {id}).rows() == 0) return std::nullopt;
     Result r = db.exec(kUserAudioPaths, {id});
     std::vector<std::string> paths;

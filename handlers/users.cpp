@@ -106,16 +106,24 @@ Response users_update(Request& req, Ctx& ctx) {
 // The user's sessions and tokens go with the row (ON DELETE CASCADE), and every access token
 // fails at once because its user no longer exists. The audio files go after the commit (a
 // rolled-back delete keeps them); one left behind by a crash here is the sweep's (worker/sweep).
+// The cascade crosses rows the worker locks: a deadlock PostgreSQL breaks by aborting us (rare:
+// db::delete_user locks in the workers' order) is retried instead of answered 503.
 Response users_delete(Request& req, Ctx& ctx) {
     allow_params(req, {});
     db::User target = visible_user_or_404(req, ctx);
-    db::Tx tx(ctx.db);
-    keep_an_admin(ctx, target.id);
-    auto audio = db::delete_user(ctx.db, target.id);
-    if (!audio) throw core::ApiError::not_found();
-    tx.commit();
-    remove_audio_files(ctx, *audio);
-    return Response::no_content();
+    for (int attempt = 1;; ++attempt) {
+        try {
+            db::Tx tx(ctx.db);
+            keep_an_admin(ctx, target.id);
+            auto audio = db::delete_user(ctx.db, target.id);
+            if (!audio) throw core::ApiError::not_found();
+            tx.commit();
+            remove_audio_files(ctx, *audio);
+            return Response::no_content();
+        } catch (const db::DbError& e) {
+            if (attempt == 3 || (e.sqlstate != "40P01" && e.sqlstate != "40001")) throw;
+        }
+    }
 }
 
 }  // namespace handlers
