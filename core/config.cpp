@@ -166,6 +166,13 @@ const std::vector<Row>& rows() {
                 return err;
             },
             [](const Config& c) { return std::string(c.cookie_secure ? "true" : "false"); }},
+        // Per account, shared by every address the account never logged in from (see
+        // db/auth_failures.h): rotating addresses gains nothing, the owner's known ones go on.
+        int_row("auth.failures_free", "failed password checks of an account before it must wait",
+                &Config::auth_failures_free, 5, 1, 1000),
+        int_row("auth.backoff_max_s",
+                "longest wait (429 + Retry-After) after failed password checks; doubles up to it",
+                &Config::auth_backoff_max_s, 300, 1, 86400),
         Row{{"upload.max_bytes", "largest upload in bytes (nginx refuses bigger with 413)", false},
             [](Config&) { return std::string("209715200"); },
             [](Config& c, const std::string& t) {
@@ -207,6 +214,14 @@ const std::vector<Row>& rows() {
                 &Config::worker_job_budget_factor, 3, 0, 1000),
         int_row("worker.job_budget_base_s", "a job's time budget: seconds added to the above",
                 &Config::worker_job_budget_base_s, 300, 1, 86400),
+        int_row("jobs.max_queued_per_user",
+                "jobs a user may have queued or running; more uploads/reanalyses answer 429",
+                &Config::jobs_max_queued_per_user, 50, 1, 100000),
+        int_row("worker.sweep_age_s",
+                "audio files with no session (and audio/tmp leftovers) older than this are removed",
+                &Config::worker_sweep_age_s, 3600, 1, 30 * 86400),
+        int_row("worker.sweep_interval_s", "seconds between the worker's sweeps of orphan audio",
+                &Config::worker_sweep_interval_s, 600, 1, 86400),
         string_row("speech.model_root", "pocketsphinx models, one directory per language",
                    &Config::model_root,
                    [](Config&) { return std::string("/usr/share/pocketsphinx/model"); }),

@@ -34,6 +34,8 @@ struct Config {
     // site.hosts: the Host values this site answers ("name" = any port, "name:port" = that
     // port); anything else is 421. Lower-case, parsed from the comma-separated text.
     std::vector<std::string> site_hosts;
+    int auth_failures_free;        // auth.failures_free: failed password checks before a wait
+    int auth_backoff_max_s;        // auth.backoff_max_s: the longest wait after failures
     std::string log_level;         // log.level: debug|info|warn|error
     int64_t upload_max_bytes;      // upload.max_bytes: 413 beyond (nginx and the app)
     int upload_max_seconds;        // upload.max_seconds: longer audio is refused
@@ -41,6 +43,9 @@ struct Config {
     int worker_lease_s;            // worker.lease_s: a job's lease, renewed every third of it
     int worker_job_budget_factor;  // worker.job_budget_factor: s of work per s of audio
     int worker_job_budget_base_s;  // worker.job_budget_base_s: + this; a decoder past it is killed
+    int jobs_max_queued_per_user;  // jobs.max_queued_per_user: pending jobs; 429 beyond
+    int worker_sweep_age_s;        // worker.sweep_age_s: orphan audio older than this is removed
+    int worker_sweep_interval_s;   // worker.sweep_interval_s: seconds between sweeps
     std::string model_root;        // speech.model_root: pocketsphinx models, one dir per language
     std::string live_socket;       // live.socket: the WebSocket daemon's unix socket (nginx)
     int live_decoders;             // live.decoders: decoder threads of `rostrum live`

@@ -11,10 +11,36 @@ namespace db {
 namespace {
 
 // The NOTIFY wakes idle workers at commit; they also poll, so a lost wake-up only delays.
+// A session with a pending job keeps that one (jobs_one_pending_per_session): no row comes
+// back. A concurrent insert for the same session waits for the first to commit, then does
+// nothing.
 constexpr Statement kEnqueueJob{"enqueue_job", R"sql(
     WITH j AS (INSERT INTO jobs (kind, session_id, user_id, lane) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (session_id) WHERE status IN ('queued', 'running') DO NOTHING
                RETURNING id, lane)
     SELECT pg_notify('rostrum_jobs', lane) FROM j)sql"};
+// Serialises one user's enqueues until the transaction ends (class 0x6a6f6273 = "jobs"), so
+// that the count after it is exact when the insert follows.
+constexpr Statement kLockJobQuota{"lock_job_quota",
+                                  "SELECT pg_advisory_xact_lock(x'6a6f6273'::int, hashtext($1))"};
+constexpr Statement kCountPendingJobs{"count_pending_jobs", R"sql(
+    SELECT count(*) FROM jobs WHERE user_id = $1 AND status IN ('queued', 'running'))sql",
+                                      kIdempotent};
+// Fenced like release_job, and like it puts the session back to `queued`. The attempt is not
+// counted against the job: max_attempts grows by one instead of attempts shrinking, so that
+// the next claim's attempt (the fencing token) is still one no earlier claim had. The NOTIFY
+// wakes the decoders that serve the long lane.
+constexpr Statement kMoveToLongLane{"move_job_to_long_lane", R"sql(
+    WITH moved AS (
+        UPDATE jobs SET lane = 'long', status = 'queued', max_attempts = max_attempts + 1,
+                        locked_by = NULL, locked_until = NULL, updated_at = now()
+        WHERE id = $1 AND attempts = $2 AND status = 'running'
+        RETURNING session_id),
+    s AS (
+        UPDATE sessions s SET status = 'queued', progress = 0, updated_at = now()
+        FROM moved WHERE s.id = moved.session_id
+        RETURNING s.id)
+    SELECT pg_notify('rostrum_jobs', 'long') FROM moved)sql"};
 // $3/$4 select the lanes; short jobs first so that a burst of long ones never starves them.
 constexpr Statement kClaimJob{"claim_job", R"sql(
     UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1,
@@ -112,9 +138,23 @@ std::optional<Job> job_from(const Result& r) {
 
 }  // namespace
 
-void enqueue_job(Db& db, const std::string& kind, const std::string& session_id,
+bool enqueue_job(Db& db, const std::string& kind, const std::string& session_id,
                  const std::string& user_id, const std::string& lane) {
-    db.exec(kEnqueueJob, {kind, session_id, user_id, lane});
+    return db.exec(kEnqueueJob, {kind, session_id, user_id, lane}).rows() == 1;
+}
+
+int64_t lock_job_quota(Db& db, const std::string& user_id) {
+    db.exec(kLockJobQuota, {user_id});
+    return count_pending_jobs(db, user_id);
+}
+
+int64_t count_pending_jobs(Db& db, const std::string& user_id) {
+    return db.exec(kCountPendingJobs, {user_id}).i64(0, 0);
+}
+
+bool move_job_to_long_lane(Db& db, const Job& job) {
+    return db.exec(kMoveToLongLane, {std::to_string(job.id), std::to_string(job.attempts)})
+               .rows() == 1;
 }
 
 std::optional<Job> claim_job(Db& db, const std::string& worker, bool short_lane, bool long_lane,

@@ -24,8 +24,22 @@ struct Job {
 // Clips up to this long go to the short lane, which always has a thread of its own.
 inline constexpr double kShortLaneSeconds = 60;
 
-void enqueue_job(Db& db, const std::string& kind, const std::string& session_id,
+// Queues a job in the caller's transaction. False when the session already has a pending
+// (queued or running) job: that one stands, nothing is added.
+bool enqueue_job(Db& db, const std::string& kind, const std::string& session_id,
                  const std::string& user_id, const std::string& lane);
+
+// The user's pending (queued or running) jobs, for the quota jobs.max_queued_per_user.
+// lock_job_quota first serialises the user's enqueues until the caller's transaction ends, so
+// its count stays exact up to the insert; count_pending_jobs is the unlocked early check.
+int64_t lock_job_quota(Db& db, const std::string& user_id);
+int64_t count_pending_jobs(Db& db, const std::string& user_id);
+
+// A short-lane job whose decoded audio turned out longer than kShortLaneSeconds (its header
+// lied): back to queued on the long lane with its session `queued`, the attempt not counted
+// (max_attempts + 1: attempts stays the fencing token). Fenced like release_job: false when the
+// job was no longer ours.
+bool move_job_to_long_lane(Db& db, const Job& job);
 
 // Takes the oldest claimable job of the given lanes (short first when both): queued and due,
 // or running with an expired lease (its worker died) and attempts left. Increments attempts.

@@ -1,6 +1,8 @@
 // The libpq connection: connect, prepare, execute, map failures to DbError.
 #include "db/pg.h"
 
+#include <poll.h>
+
 #include <cstdlib>
 
 namespace db {
@@ -95,7 +97,10 @@ Result Db::check(PgResultPtr r, const char* what) {
                   field(r.get(), PG_DIAG_CONSTRAINT_NAME), lost);
 }
 
-Result Db::exec_once(const Statement& st, const std::vector<Param>& params) {
+// `sent` tells the caller whether the statement itself went out (a failed PQprepare sent
+// nothing that could have changed data).
+Result Db::exec_once(const Statement& st, const std::vector<Param>& params, bool& sent) {
+    sent = false;
     ensure_connected();
     if (!prepared_.count(st.name)) {
         check(PgResultPtr(PQprepare(conn_.get(), st.name, st.sql, 0, nullptr)), st.name);
@@ -104,21 +109,36 @@ Result Db::exec_once(const Statement& st, const std::vector<Param>& params) {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
+    sent = true;
     return check(PgResultPtr(PQexecPrepared(conn_.get(), st.name, static_cast<int>(values.size()),
                                             values.data(), nullptr, nullptr, 0)),
                  st.name);
 }
 
+// An idle session has nothing to say: a readable socket means the server wrote its goodbye
+// (FATAL 57P01 on a restart or pg_terminate_backend) or closed it. Checked before sending, so
+// that replacing the connection then loses nothing.
+bool Db::found_dead() {
+    if (!conn_) return false;  // ensure_connected makes one
+    if (PQstatus(conn_.get()) != CONNECTION_OK) return true;
+    pollfd p{PQsocket(conn_.get()), POLLIN, 0};
+    return ::poll(&p, 1, 0) != 0;  // readable, hung up, or poll failed: do not trust it
+}
+
 Result Db::exec(const Statement& st, const std::vector<Param>& params) {
-    bool retryable = tx_depth_ == 0;
+    // Inside a transaction nothing is retried or replaced: the earlier statements died with
+    // the session, and a fresh one would run the rest outside the transaction.
+    const bool outside_tx = tx_depth_ == 0;
+    if (outside_tx && found_dead()) disconnect();
+    bool sent = false;
     try {
-        return exec_once(st, params);
+        return exec_once(st, params, sent);
     } catch (const DbError& e) {
-        // A restarted server kills our session; one fresh attempt makes the restart invisible
-        // to the client. Inside a transaction the earlier statements are gone, so no retry.
-        if (!e.connection_lost || !retryable) throw;
+        // A statement that went out and lost its reply may have run: only an idempotent one is
+        // sent again (an INSERT or UPDATE would be applied twice).
+        if (!e.connection_lost || !outside_tx || (sent && !st.idempotent)) throw;
     }
-    return exec_once(st, params);
+    return exec_once(st, params, sent);
 }
 
 Result Db::exec_script(const std::string& sql) {
@@ -127,7 +147,7 @@ Result Db::exec_script(const std::string& sql) {
 }
 
 bool Db::ping() {
-    static constexpr Statement kPing{"ping", "SELECT 1"};
+    static constexpr Statement kPing{"ping", "SELECT 1", kIdempotent};
     try {
         exec(kPing);
         return true;
@@ -143,7 +163,7 @@ void Db::disconnect() {
 }
 
 Tx::Tx(Db& db) : db_(db) {
-    static constexpr Statement kBegin{"tx_begin", "BEGIN"};
+    static constexpr Statement kBegin{"tx_begin", "BEGIN", kIdempotent};
     db_.exec(kBegin);  // may reconnect: nothing to lose before BEGIN
     ++db_.tx_depth_;
 }

@@ -32,10 +32,17 @@ class DbError : public std::runtime_error {
 };
 
 // A named SQL statement; the name is the prepared statement's name (unique per process).
+// `idempotent` marks a statement that may run twice with the effect of once (a read, an upsert
+// to a fixed value): only such a statement is sent again when the connection dies after it was
+// sent, because its reply (and so whether it ran) is lost. Default: not.
 struct Statement {
     const char* name;
     const char* sql;
+    bool idempotent = false;
 };
+
+// For the statements that may be re-sent: `constexpr Statement kFind{..., ..., kIdempotent};`
+inline constexpr bool kIdempotent = true;
 
 // A parameter value in text format; nullopt is SQL NULL.
 using Param = std::optional<std::string>;
@@ -70,8 +77,10 @@ class Db {
     Db(const Db&) = delete;
     Db& operator=(const Db&) = delete;
 
-    // Runs a prepared statement. Outside a transaction, a statement that fails because the
-    // connection was lost is retried once on a fresh connection (the server restarted).
+    // Runs a prepared statement. Outside a transaction, a connection found dead before the
+    // statement is sent (the server restarted or ended the session) is replaced first, and a
+    // statement marked idempotent whose reply was lost is retried once on a fresh connection.
+    // Any other statement lost in flight throws DbError{connection_lost}: it may have run.
     Result exec(const Statement& st, const std::vector<Param>& params = {});
     // Runs SQL without parameters (BEGIN, COMMIT, migration files). Never user input.
     Result exec_script(const std::string& sql);
@@ -83,8 +92,9 @@ class Db {
   private:
     friend class Tx;
     void ensure_connected();
+    bool found_dead();
     Result check(PgResultPtr r, const char* what);
-    Result exec_once(const Statement& st, const std::vector<Param>& params);
+    Result exec_once(const Statement& st, const std::vector<Param>& params, bool& sent);
 
     DbSettings s_;
     PgConnPtr conn_;

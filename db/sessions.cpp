@@ -18,9 +18,10 @@ constexpr Statement kInsertSession{"insert_session", R"sql(
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     RETURNING )sql" SESSION_COLUMNS};
 constexpr Statement kFindSession{
-    "find_session", "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = $1 AND user_id = $2"};
-constexpr Statement kFindSessionForJob{"find_session_for_job",
-                                       "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = $1"};
+    "find_session", "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = $1 AND user_id = $2",
+    kIdempotent};
+constexpr Statement kFindSessionForJob{
+    "find_session_for_job", "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = $1", kIdempotent};
 // Filters are fixed fragments with NULL meaning "any": no SQL is assembled from input.
 constexpr Statement kListSessions{"list_sessions", "SELECT " SESSION_COLUMNS R"sql(
     FROM sessions
@@ -34,7 +35,8 @@ constexpr Statement kListSessions{"list_sessions", "SELECT " SESSION_COLUMNS R"s
       AND ($8::bigint IS NULL
            OR ((extract(epoch from created_at) * 1000000)::bigint, id) < ($8::bigint, $9::uuid))
     ORDER BY created_at DESC, id DESC
-    LIMIT $10)sql"};
+    LIMIT $10)sql",
+                                  kIdempotent};
 constexpr Statement kUpdateSession{"update_session", R"sql(
     UPDATE sessions SET
         title = coalesce($3, title),
@@ -44,13 +46,23 @@ constexpr Statement kUpdateSession{"update_session", R"sql(
         updated_at = now()
     WHERE id = $1 AND user_id = $2
     RETURNING )sql" SESSION_COLUMNS};
+// A worker's transactions lock the job row first, then the session's (progress, results,
+// failure); the delete's cascade goes the other way (session, then its job), so two at once
+// deadlocked (answered 503). The pending job is locked first here, in the workers' order: the
+// worker's transaction finishes, then the delete goes on.
 constexpr Statement kDeleteSession{"delete_session", R"sql(
-    DELETE FROM sessions WHERE id = $1 AND user_id = $2 RETURNING audio_path)sql"};
+    WITH job AS (SELECT id FROM jobs
+                 WHERE session_id = $1 AND user_id = $2 AND status IN ('queued', 'running')
+                 FOR UPDATE)
+    DELETE FROM sessions
+    WHERE id = $1 AND user_id = $2 AND (SELECT count(*) FROM job) >= 0
+    RETURNING audio_path)sql"};
 constexpr Statement kSessionWords{"session_words", R"sql(
     SELECT word, start_s, end_s, confidence, filler FROM words
-    WHERE session_id = $1 ORDER BY idx)sql"};
-constexpr Statement kSessionAnalysis{"session_analysis",
-                                     "SELECT metrics::text FROM analyses WHERE session_id = $1"};
+    WHERE session_id = $1 ORDER BY idx)sql",
+                                  kIdempotent};
+constexpr Statement kSessionAnalysis{
+    "session_analysis", "SELECT metrics::text FROM analyses WHERE session_id = $1", kIdempotent};
 constexpr Statement kSetProgress{"set_session_progress", R"sql(
     UPDATE sessions SET status = $2, progress = $3, updated_at = now() WHERE id = $1)sql"};
 constexpr Statement kDeleteWords{"delete_words", "DELETE FROM words WHERE session_id = $1"};

@@ -10,10 +10,12 @@ namespace {
 
 constexpr Statement kFindUserAuth{"find_user_auth", R"sql(
     SELECT id, email, name, role, is_active, token_version, '', api_time(created_at),
-           api_time(updated_at), 0 FROM users WHERE id = $1)sql"};
-constexpr Statement kFindUser{"find_user", "SELECT " USER_COLUMNS " FROM users WHERE id = $1"};
-constexpr Statement kFindUserByEmail{"find_user_by_email",
-                                     "SELECT " USER_COLUMNS " FROM users WHERE email = $1"};
+           api_time(updated_at), 0 FROM users WHERE id = $1)sql",
+                                  kIdempotent};
+constexpr Statement kFindUser{"find_user", "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
+                              kIdempotent};
+constexpr Statement kFindUserByEmail{
+    "find_user_by_email", "SELECT " USER_COLUMNS " FROM users WHERE email = $1", kIdempotent};
 constexpr Statement kLockRegistration{"lock_registration",
                                       "SELECT pg_advisory_xact_lock(x'726567'::bigint)"};
 constexpr Statement kInsertUser{"insert_user", R"sql(
@@ -24,7 +26,8 @@ constexpr Statement kInsertUser{"insert_user", R"sql(
 constexpr Statement kListUsers{"list_users", "SELECT " USER_COLUMNS R"sql( FROM users
     WHERE $2::bigint IS NULL
        OR ((extract(epoch from created_at) * 1000000)::bigint, id) < ($2::bigint, $3::uuid)
-    ORDER BY created_at DESC, id DESC LIMIT $1)sql"};
+    ORDER BY created_at DESC, id DESC LIMIT $1)sql",
+                               kIdempotent};
 constexpr Statement kUpdateUser{"update_user", R"sql(
     UPDATE users SET
         name = coalesce($2, name),
@@ -39,7 +42,24 @@ constexpr Statement kUpdateUser{"update_user", R"sql(
     RETURNING )sql" USER_COLUMNS};
 constexpr Statement kSetPasswordHash{"set_password_hash",
                                      "UPDATE users SET password_hash = $2 WHERE id = $1"};
+// First the user's pending jobs: a worker's transaction locks its job row before its session's
+// (see kDeleteSession in db/sessions.cpp) and the cascade would lock the other way; holding the
+// jobs first lets an in-flight worker transaction finish, and no new one starts on them.
+constexpr Statement kLockUserJobs{"lock_user_jobs", R"sql(
+    SELECT id FROM jobs WHERE user_id = $1 AND status IN ('queued', 'running')
+    ORDER BY id FOR UPDATE)sql"};
+// Then the user: an upload committing a session for it waits (its foreign key check needs the
+// row) and then fails, so the list of audio files below is complete.
+constexpr Statement kLockUser{"lock_user", "SELECT id FROM users WHERE id = $1 FOR UPDATE"};
+constexpr Statement kUserAudioPaths{"user_audio_paths",
+                                    "SELECT audio_path FROM sessions WHERE user_id = $1"};
 constexpr Statement kDeleteUser{"delete_user", "DELETE FROM users WHERE id = $1"};
+// In id order, so that two guards running at once never deadlock; a row changed meanwhile is
+// re-checked against the WHERE after its lock is granted (a demoted admin drops out). NO KEY
+// UPDATE is what the role and is_active UPDATEs take (so they serialise with this), and unlike
+// FOR UPDATE it lets foreign key checks (a worker storing an admin's session) through.
+constexpr Statement kLockActiveAdmins{"lock_active_admins", R"sql(
+    SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR NO KEY UPDATE)sql"};
 
 User user_from(const Result& r, int row) {
     User u;
@@ -107,19 +127,21 @@ void set_password_hash(Db& db, const std::string& id, const std::string& hash) {
     db.exec(kSetPasswordHash, {id, hash});
 }
 
-bool delete_user(Db& db, const std::string& id) {
-    return db.exec(kDeleteUser, {id}).affected() > 0;
+std::optional<std::vector<std::string>> delete_user(Db& db, const std::string& id) {
+    db.exec(kLockUserJobs, {id});
+    if (db.exec(kLockUser, {id}).rows() == 0) return std::nullopt;
+    Result r = db.exec(kUserAudioPaths, {id});
+    std::vector<std::string> paths;
+    for (int i = 0; i < r.rows(); ++i) paths.push_back(r.str(i, 0));
+    db.exec(kDeleteUser, {id});
+    return paths;
 }
 
-}  // namespace db
-
-namespace db {
-
-constexpr Statement kCountOtherAdmins{"count_other_active_admins", R"sql(
-    SELECT count(*) FROM users WHERE role = 'admin' AND is_active AND id <> $1)sql"};
-
-int64_t count_other_active_admins(Db& db, const std::string& except_id) {
-    return db.exec(kCountOtherAdmins, {except_id}).i64(0, 0);
+std::vector<std::string> lock_active_admins(Db& db) {
+    Result r = db.exec(kLockActiveAdmins);
+    std::vector<std::string> ids;
+    for (int i = 0; i < r.rows(); ++i) ids.push_back(r.str(i, 0));
+    return ids;
 }
 
 }  // namespace db

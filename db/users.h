@@ -47,12 +47,15 @@ struct UserChanges {
 // token issued before stops working at once. Returns nullopt if the user does not exist.
 std::optional<User> update_user(Db& db, const std::string& id, const UserChanges& c);
 void set_password_hash(Db& db, const std::string& id, const std::string& hash);  // rehash only
-bool delete_user(Db& db, const std::string& id);
+// Deletes the user and (by cascade) its sessions, tokens and jobs, in the caller's transaction;
+// returns the audio file names (under <data>/audio/) its sessions had, for the caller to remove
+// once the transaction committed, or nullopt when there is no such user.
+std::optional<std::vector<std::string>> delete_user(Db& db, const std::string& id);
 
-}  // namespace db
+// The last active admin may not be demoted, deactivated or deleted (nobody could manage the
+// install afterwards). Locks the rows of every active admin until the caller's transaction
+// ends and returns their ids: run inside the transaction that makes the change, two changes at
+// once are serialised and the second sees the first.
+std::vector<std::string> lock_active_admins(Db& db);
 
-namespace db {
-// Active admins other than `except_id`: the last admin may not be demoted, deactivated or
-// deleted (nobody could manage the install afterwards).
-int64_t count_other_active_admins(Db& db, const std::string& except_id);
 }  // namespace db

@@ -1,11 +1,14 @@
 // Auth: register, login (JSON and OAuth2 form), refresh rotation, logout, and the caller's
 // own account.
+#include <arpa/inet.h>
+
 #include <algorithm>
 
 #include "core/config.h"
 #include "core/passwords.h"
 #include "core/problem.h"
 #include "core/tokens.h"
+#include "db/auth_failures.h"
 #include "db/refresh_tokens.h"
 #include "db/users.h"
 #include "fcgi/authenticate.h"
@@ -27,12 +30,55 @@ core::ApiError bad_credentials() {
     return core::ApiError::unauthorized("incorrect email or password");
 }
 
-Response login_with(Ctx& ctx, const std::string& email_in, const std::string& password,
-                    bool cookies) {
+// --- the per-account back-off on password checks (db/auth_failures.h) ----------------------
+
+// The address a back-off counter is kept for: IPv4 as it is, IPv6 as its /64 (one host's
+// privacy addresses rotate inside its prefix).
+std::string backoff_source(const Request& req) {
+    unsigned char a[16];
+    if (inet_pton(AF_INET6, req.remote_addr.c_str(), a) != 1) return req.remote_addr;
+    std::fill(a + 8, a + 16, 0);
+    char text[INET6_ADDRSTRLEN];
+    if (!inet_ntop(AF_INET6, a, text, sizeof text)) return req.remote_addr;
+    return std::string(text) + "/64";
+}
+
+// One password check under the back-off: the constructor charges the attempt (429 with
+// Retry-After while the account must wait: the password is then not even checked), and
+// succeeded() resets the counter after a correct password. A wrong one stays charged.
+class PasswordCheck {
+  public:
+    PasswordCheck(Ctx& ctx, const Request& req, std::string email)
+        : ctx_(ctx), email_(std::move(email)), source_(backoff_source(req)) {
+        scope_ = db::backoff_scope(ctx_.db, email_, source_);
+        db::BackoffPolicy policy{ctx_.cfg.auth_failures_free, ctx_.cfg.auth_backoff_max_s};
+        if (int wait = db::charge_auth_attempt(ctx_.db, email_, scope_, policy)) {
+            core::ApiError e = core::ApiError::too_many_requests(wait);
+            e.detail = "too many failed password checks for this account; try again in " +
+                       std::to_string(wait) + " s";
+            throw e;
+        }
+    }
+    void succeeded(const std::string& user_id) {
+        db::auth_succeeded(ctx_.db, email_, scope_, user_id, source_);
+    }
+
+  private:
+    Ctx& ctx_;
+    std::string email_;
+    std::string source_;
+    std::string scope_;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Response login_with(Ctx& ctx, const Request& req, const std::string& email_in,
+                    const std::string& password, bool cookies) {
     if (password.size() > kMaxLoginPasswordBytes)
         throw core::ApiError::bad_request("password is too long", "password");
     std::string email;
     for (char c : email_in) email += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    PasswordCheck check(ctx, req, email);  // unknown emails too: a 429 tells nothing
     auto user = db::find_user_by_email(ctx.db, email);
     if (!user) {
         core::verify_dummy_password(password);  // equal work: no timing oracle for emails
@@ -40,6 +86,7 @@ Response login_with(Ctx& ctx, const std::string& email_in, const std::string& pa
     }
     if (!core::verify_password(user->password_hash, password) || !user->is_active)
         throw bad_credentials();
+    check.succeeded(user->id);
     if (core::password_needs_rehash(user->password_hash))
         db::set_password_hash(ctx.db, user->id, core::hash_password(password));
     return login_response(ctx, *user, cookies);
@@ -101,7 +148,7 @@ Response auth_login(Request& req, Ctx& ctx) {
     std::string email = r.required_string("email", 1, kMaxEmailBytes);
     std::string password = r.required_string("password", 1, kAnyLength);
     r.finish();
-    return login_with(ctx, email, password, cookies);
+    return login_with(ctx, req, email, password, cookies);
 }
 
 // OAuth2 password grant as Swagger UI's Authorize button sends it.
@@ -125,7 +172,7 @@ Response auth_token(Request& req, Ctx& ctx) {
         throw core::ApiError::bad_request("username is required", "username");
     if (!password || password->empty())
         throw core::ApiError::bad_request("password is required", "password");
-    return login_with(ctx, std::string(*username), std::string(*password), cookies);
+    return login_with(ctx, req, std::string(*username), std::string(*password), cookies);
 }
 
 Response auth_refresh(Request& req, Ctx& ctx) {
@@ -187,9 +234,12 @@ Response auth_me_update(Request& req, Ctx& ctx) {
         check_password_policy_or_throw(*next, "new_password");
         if (current->size() > kMaxLoginPasswordBytes)
             throw core::ApiError::bad_request("current_password is too long", "current_password");
+        // A stolen access token must not be an unlimited password oracle.
+        PasswordCheck check(ctx, req, req.user().email);
         auto me = db::find_user(ctx.db, req.user().id);
         if (!me || !core::verify_password(me->password_hash, *current))
             throw core::ApiError::unprocessable("current_password", "is not correct");
+        check.succeeded(me->id);
         changes.password_hash = core::hash_password(*next);
     }
     db::Tx tx(ctx.db);

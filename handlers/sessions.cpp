@@ -148,6 +148,34 @@ std::optional<std::string> uuid_param(const Request& req, const char* name) {
     return s;
 }
 
+// What a user over the job quota is told to wait: about the time a short job takes.
+constexpr int kQuotaRetryAfterS = 30;
+
+// jobs.max_queued_per_user: a user's queued and running jobs are bounded, so that one account
+// cannot fill the queue in front of everyone else.
+core::ApiError over_job_quota(const Ctx& ctx, int64_t pending) {
+    core::ApiError e = core::ApiError::too_many_requests(kQuotaRetryAfterS);
+    e.detail = "you have " + std::to_string(pending) +
+               " recordings waiting to be processed (the most allowed is " +
+               std::to_string(ctx.cfg.jobs_max_queued_per_user) + "); try again when they are done";
+    return e;
+}
+
+// `locked`: inside the transaction that enqueues (exact: the user's enqueues are serialised
+// until it ends); else the cheap early check an upload makes before its body is read.
+void job_quota_or_throw(Ctx& ctx, const std::string& user_id, bool locked) {
+    int64_t pending =
+        locked ? db::lock_job_quota(ctx.db, user_id) : db::count_pending_jobs(ctx.db, user_id);
+    if (pending >= ctx.cfg.jobs_max_queued_per_user) throw over_job_quota(ctx, pending);
+}
+
+// The lane a job starts on, from the duration known so far: the header's for an upload, the
+// decoded one after a transcription. Unknown goes long; a short-lane job found longer while
+// decoding is moved by the worker (db::move_job_to_long_lane).
+const char* lane_for(const std::optional<double>& duration_s) {
+    return duration_s && *duration_s <= db::kShortLaneSeconds ? "short" : "long";
+}
+
 void publish_session_event(Ctx& ctx, const db::Session& s, const char* event) {
     core::JsonWriter w;
     w.begin_object().field("id", s.id).field("status", s.status).key("progress");
@@ -158,6 +186,7 @@ void publish_session_event(Ctx& ctx, const db::Session& s, const char* event) {
 }  // namespace
 
 Response sessions_create(Request& req, Ctx& ctx) {
+    job_quota_or_throw(ctx, req.user().id, /*locked=*/false);  // before the body is read
     ReceivedAudio up =
         receive_audio(req, ctx, {"title", "kind", "patient_id", "project_id", "language"});
     db::NewSession ns = new_session_from(up.fields, ctx);
@@ -175,10 +204,10 @@ Response sessions_create(Request& req, Ctx& ctx) {
         throw core::ApiError::insufficient_storage();
     }
     core::FileGuard guard(final_path);  // removed again unless the rows commit
-    bool short_clip = ns.duration_s && *ns.duration_s <= db::kShortLaneSeconds;
     db::Tx tx(ctx.db);
+    job_quota_or_throw(ctx, ns.user_id, /*locked=*/true);
     db::Session s = db::insert_session(ctx.db, ns);
-    db::enqueue_job(ctx.db, "transcribe", s.id, s.user_id, short_clip ? "short" : "long");
+    db::enqueue_job(ctx.db, "transcribe", s.id, s.user_id, lane_for(ns.duration_s));
     publish_session_event(ctx, s, "session.created");
     tx.commit();
     guard.release();
@@ -253,9 +282,7 @@ Response sessions_delete(Request& req, Ctx& ctx) {
     allow_params(req, {});
     auto path = db::delete_session(ctx.db, req.user().id, std::string(req.path_param("id")));
     if (!path) throw core::ApiError::not_found("no such session");
-    std::string file = audio_dir(ctx) + "/" + *path;
-    if (::unlink(file.c_str()) != 0 && errno != ENOENT)
-        core::log_warn("could not remove " + file + " of a deleted session");
+    remove_audio_files(ctx, {*path});
     return Response::no_content();
 }
 
@@ -288,16 +315,26 @@ Response sessions_transcript(Request& req, Ctx& ctx) {
     return Response::json(200, w.take());
 }
 
+// One pending job per session: a reanalyze while the session's job is queued or running
+// answers 202 with the session as it stands (that job runs the current code anyway; API.md's
+// 202 "runs the analysis again" holds), and queues nothing.
 Response sessions_reanalyze(Request& req, Ctx& ctx) {
     allow_params(req, {});
     db::Session s = session_or_404(req, ctx);
     if (!s.transcript_text)
         throw core::ApiError::conflict("", "nothing to re-analyse before the transcript exists");
     db::Tx tx(ctx.db);
-    s.status = "processing";
-    s.progress = 0.5;  // the transcript stands; only the analysis runs again
-    db::set_session_progress(ctx.db, s.id, s.status, s.progress);
-    db::enqueue_job(ctx.db, "analyze", s.id, s.user_id, "short");
+    int64_t pending = db::lock_job_quota(ctx.db, s.user_id);
+    if (db::enqueue_job(ctx.db, "analyze", s.id, s.user_id, lane_for(s.duration_s))) {
+        // Over the quota the insert rolls back; a session whose job is pending is answered
+        // below whatever the quota, since nothing is added for it.
+        if (pending >= ctx.cfg.jobs_max_queued_per_user) throw over_job_quota(ctx, pending);
+        s.status = "processing";
+        s.progress = 0.5;  // the transcript stands; only the analysis runs again
+        db::set_session_progress(ctx.db, s.id, s.status, s.progress);
+    } else {
+        s = session_or_404(req, ctx);  // as the pending job left it
+    }
     tx.commit();
     return Response::json(202, session_json(s)).header("Location", "/api/v1/sessions/" + s.id);
 }

@@ -1,11 +1,16 @@
 // Upload receiving: multipart or raw body → TempFile → probe.
 #include "handlers/uploads.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "core/config.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/problem.h"
 #include "fcgi/multipart.h"
 
@@ -124,6 +129,15 @@ core::ApiError audio_problem(const speech::AudioError& e) {
 
 std::string audio_dir(const fcgi::Ctx& ctx) {
     return ctx.cfg.data_dir + "/audio";
+}
+
+void remove_audio_files(const fcgi::Ctx& ctx, const std::vector<std::string>& names) {
+    for (const std::string& name : names) {
+        std::string file = audio_dir(ctx) + "/" + name;
+        if (::unlink(file.c_str()) != 0 && errno != ENOENT)
+            core::log_warn("could not remove " + file +
+                           " of a deleted session: " + std::strerror(errno));
+    }
 }
 
 ReceivedAudio receive_audio(fcgi::Request& req, fcgi::Ctx& ctx,

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/temp_file.h"
 #include "fcgi/request.h"
@@ -33,5 +34,10 @@ ReceivedAudio receive_audio(fcgi::Request& req, fcgi::Ctx& ctx,
 
 // The directory uploads are written to and committed into.
 std::string audio_dir(const fcgi::Ctx& ctx);
+
+// Removes stored audio files (names under audio_dir) whose rows are gone, after the commit that
+// deleted them. A file already missing is fine; any other failure is logged and left to the
+// worker's sweep of orphan files.
+void remove_audio_files(const fcgi::Ctx& ctx, const std::vector<std::string>& names);
 
 }  // namespace handlers

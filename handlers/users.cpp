@@ -7,6 +7,7 @@
 #include "fcgi/query.h"
 #include "handlers/common.h"
 #include "handlers/routes.h"
+#include "handlers/uploads.h"
 
 namespace handlers {
 namespace {
@@ -20,10 +21,12 @@ db::User visible_user_or_404(Request& req, Ctx& ctx) {
     return *u;
 }
 
-// The last active admin stays an active admin.
-void keep_an_admin(Ctx& ctx, const db::User& target, bool losing_admin) {
-    if (losing_admin && target.role == "admin" && target.is_active &&
-        db::count_other_active_admins(ctx.db, target.id) == 0)
+// The last active admin stays an active admin. Runs inside the transaction of the change: the
+// admins' rows stay locked until it commits, so two admins removing each other at once are
+// serialised and the second finds itself the last.
+void keep_an_admin(Ctx& ctx, const std::string& target_id) {
+    std::vector<std::string> admins = db::lock_active_admins(ctx.db);
+    if (admins.size() == 1 && admins.front() == target_id)
         throw core::ApiError::conflict("role", "the last active admin cannot be removed");
 }
 
@@ -90,8 +93,9 @@ Response users_update(Request& req, Ctx& ctx) {
     r.finish();
     if ((c.role || c.is_active) && !req.user().is_admin())
         throw core::ApiError::forbidden("only an admin may change role or is_active");
-    keep_an_admin(ctx, target, (c.role && *c.role != "admin") || (c.is_active && !*c.is_active));
     db::Tx tx(ctx.db);
+    if ((c.role && *c.role != "admin") || (c.is_active && !*c.is_active))
+        keep_an_admin(ctx, target.id);
     auto u = db::update_user(ctx.db, target.id, c);
     if (!u) throw core::ApiError::not_found();
     if (c.is_active && !*c.is_active) db::revoke_all_for_user(ctx.db, u->id);
@@ -99,14 +103,27 @@ Response users_update(Request& req, Ctx& ctx) {
     return Response::json(200, user_json(*u));
 }
 
-// The user's tokens go with the row (ON DELETE CASCADE), and every access token fails at once
-// because its user no longer exists.
+// The user's sessions and tokens go with the row (ON DELETE CASCADE), and every access token
+// fails at once because its user no longer exists. The audio files go after the commit (a
+// rolled-back delete keeps them); one left behind by a crash here is the sweep's (worker/sweep).
+// The cascade crosses rows the worker locks: a deadlock PostgreSQL breaks by aborting us (rare:
+// db::delete_user locks in the workers' order) is retried instead of answered 503.
 Response users_delete(Request& req, Ctx& ctx) {
     allow_params(req, {});
     db::User target = visible_user_or_404(req, ctx);
-    keep_an_admin(ctx, target, true);
-    if (!db::delete_user(ctx.db, target.id)) throw core::ApiError::not_found();
-    return Response::no_content();
+    for (int attempt = 1;; ++attempt) {
+        try {
+            db::Tx tx(ctx.db);
+            keep_an_admin(ctx, target.id);
+            auto audio = db::delete_user(ctx.db, target.id);
+            if (!audio) throw core::ApiError::not_found();
+            tx.commit();
+            remove_audio_files(ctx, *audio);
+            return Response::no_content();
+        } catch (const db::DbError& e) {
+            if (attempt == 3 || (e.sqlstate != "40P01" && e.sqlstate != "40001")) throw;
+        }
+    }
 }
 
 }  // namespace handlers

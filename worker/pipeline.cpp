@@ -1,7 +1,9 @@
 // The transcribe and analyze jobs.
 #include "worker/pipeline.h"
 
+#include <cstdint>
 #include <cstdio>
+#include <stdexcept>
 #include <system_error>
 
 #include "core/json.h"
@@ -62,12 +64,25 @@ class Progress {
     double last_fraction_ = 0;
 };
 
-std::vector<int16_t> decode(JobContext& ctx, const db::Session& s, Progress& progress) {
+// A short-lane job whose audio decodes longer than the lane's bound: the lane was chosen from
+// a header (or a duration) that lied. Thrown from the decoder's sink; the job moves lanes.
+class LongerThanItsLane : public std::runtime_error {
+  public:
+    LongerThanItsLane() : std::runtime_error("longer than the short lane's bound") {}
+};
+
+std::vector<int16_t> decode(JobContext& ctx, const db::Job& job, const db::Session& s,
+                            Progress& progress) {
     speech::AudioLimits limits{static_cast<double>(ctx.cfg.upload_max_seconds)};
+    // The short lane's decoder must not spend itself on long audio: stop at the bound.
+    const size_t short_bound =
+        job.lane == "short" ? static_cast<size_t>(db::kShortLaneSeconds * speech::kTargetRate)
+                            : SIZE_MAX;
     std::vector<int16_t> samples;
     speech::decode_16k_mono(ctx.cfg.data_dir + "/audio/" + s.audio_path, limits,
                             [&](const int16_t* p, size_t n) {
                                 samples.insert(samples.end(), p, p + n);
+                                if (samples.size() > short_bound) throw LongerThanItsLane();
                                 progress.checkpoint();
                             });
     return samples;
@@ -120,7 +135,7 @@ void store(JobContext& ctx, const db::Job& job, const speech::Transcript* t, dou
 
 void transcribe(JobContext& ctx, const db::Job& job, const db::Session& s, Progress& progress) {
     progress.stage("decode", 0.05);
-    std::vector<int16_t> samples = decode(ctx, s, progress);
+    std::vector<int16_t> samples = decode(ctx, job, s, progress);
     decoded(ctx, samples);
     double duration = static_cast<double>(samples.size()) / speech::kTargetRate;
     progress.stage("recognize", 0.15);
@@ -134,7 +149,7 @@ void transcribe(JobContext& ctx, const db::Job& job, const db::Session& s, Progr
 
 void reanalyse(JobContext& ctx, const db::Job& job, const db::Session& s, Progress& progress) {
     progress.stage("decode", 0.5);
-    std::vector<int16_t> samples = decode(ctx, s, progress);
+    std::vector<int16_t> samples = decode(ctx, job, s, progress);
     decoded(ctx, samples);
     speech::Transcript t = from_stored(db::session_words(ctx.db, s.id), s.engine.value_or(""));
     progress.stage("analyse", 0.8);
@@ -154,20 +169,27 @@ const char* failure_verdict(db::FailOutcome outcome) {
     return " failed after its lease passed to another worker (nothing recorded): ";
 }
 
-void record_failure(JobContext& ctx, const db::Job& job, const std::string& error, bool permanent) {
-    record_job_failure(ctx.db, job, error, permanent);
+// `user_text` is one fixed sentence per failure class: it is what the session's owner sees
+// (sessions.error, the session.failed event) and what the job keeps. `detail` (library and
+// database messages, paths) goes only to the log.
+void record_failure(JobContext& ctx, const db::Job& job, const std::string& user_text,
+                    const std::string& detail, bool permanent) {
+    record_job_failure(ctx.db, job, user_text, detail, permanent);
 }
 
-std::string audio_error_text(const speech::AudioError& e) {
+std::string audio_error_text(const JobContext& ctx, const speech::AudioError& e) {
     using Kind = speech::AudioError::Kind;
     switch (e.kind) {
-        case Kind::too_long:
-            return std::string("too_long: ") + e.what();
+        case Kind::too_long:  // "too_long" leads, as before: clients match on it
+            return "too_long: the recording is longer than the limit of " +
+                   std::to_string(ctx.cfg.upload_max_seconds) + " s";
         case Kind::empty:
-            return std::string("no audio: ") + e.what();
-        default:
-            return std::string("unreadable audio: ") + e.what();
+            return "the recording holds no audio";
+        case Kind::invalid:
+        case Kind::unreadable:
+            break;
     }
+    return "the recording could not be decoded";
 }
 
 // Graceful shutdown: the job and its session go back to `queued` (and the owner is told) in one
@@ -185,27 +207,44 @@ void release(JobContext& ctx, const db::Job& job) {
 // The file under the data directory could not be opened. Its path is for the log only: the
 // session's error is shown to its owner. A missing file will not come back: permanent.
 void record_file_failure(JobContext& ctx, const db::Job& job, const std::system_error& e) {
-    core::log_warn("job " + std::to_string(job.id) + ": " + e.what());
     bool missing = e.code() == std::errc::no_such_file_or_directory;
-    record_failure(
-        ctx, job, missing ? "the audio file is missing" : "the audio file cannot be read", missing);
+    record_failure(ctx, job,
+                   missing ? "the audio file is missing" : "the audio file cannot be read",
+                   e.what(), missing);
+}
+
+// The session's header (or its stored duration) put it on the short lane, and it decoded
+// longer: back to queued on the long lane, the attempt not counted, the owner told.
+void move_to_long_lane(JobContext& ctx, const db::Job& job) {
+    db::Tx tx(ctx.db);
+    if (!db::move_job_to_long_lane(ctx.db, job)) return;  // not ours any more
+    core::JsonWriter w;
+    w.begin_object().field("id", job.session_id).field("status", "queued");
+    w.key("progress").raw("0").end_object();
+    db::publish_event(ctx.db, job.user_id, "session.progress", w.take());
+    tx.commit();
+    core::log_info("job " + std::to_string(job.id) + " decodes longer than " +
+                   std::to_string(static_cast<int>(db::kShortLaneSeconds)) +
+                   " s: moved to the long lane");
 }
 
 }  // namespace
 
-void record_job_failure(db::Db& db, const db::Job& job, const std::string& error, bool permanent) {
+void record_job_failure(db::Db& db, const db::Job& job, const std::string& user_text,
+                        const std::string& detail, bool permanent) {
     db::Tx tx(db);
-    const db::FailOutcome outcome = db::fail_job(db, job, error, permanent);
+    const db::FailOutcome outcome = db::fail_job(db, job, user_text, permanent);
     if (outcome == db::FailOutcome::dead) {
-        db::mark_session_failed(db, job.session_id, error);
+        db::mark_session_failed(db, job.session_id, user_text);
         core::JsonWriter w;
         w.begin_object().field("id", job.session_id).field("status", "failed");
-        w.field("error", error).end_object();
+        w.field("error", user_text).end_object();
         db::publish_event(db, job.user_id, "session.failed", w.take());
     }
     tx.commit();
     core::log_warn("job " + std::to_string(job.id) + " attempt " + std::to_string(job.attempts) +
-                   failure_verdict(outcome) + error);
+                   failure_verdict(outcome) + user_text +
+                   (detail.empty() ? "" : " (" + detail + ")"));
 }
 
 void run_job(JobContext& ctx, const db::Job& job) {
@@ -225,16 +264,18 @@ void run_job(JobContext& ctx, const db::Job& job) {
     } catch (const JobInterrupted& e) {
         if (e.why == JobInterrupted::Why::shutdown) release(ctx, job);
         throw;
+    } catch (const LongerThanItsLane&) {
+        move_to_long_lane(ctx, job);
     } catch (const speech::AudioError& e) {
         // The file will not get better by trying again: permanent.
-        record_failure(ctx, job, audio_error_text(e), true);
+        record_failure(ctx, job, audio_error_text(ctx, e), e.what(), true);
     } catch (const std::system_error& e) {
         record_file_failure(ctx, job, e);
     } catch (const db::DbError& e) {
         if (e.connection_lost) throw;  // the lease expires and the job runs again elsewhere
-        record_failure(ctx, job, std::string("database: ") + e.what(), false);
+        record_failure(ctx, job, "processing stopped on a database error", e.what(), false);
     } catch (const std::exception& e) {
-        record_failure(ctx, job, e.what(), false);
+        record_failure(ctx, job, "processing stopped on an internal error", e.what(), false);
     }
 }
 

@@ -43,6 +43,7 @@ void run_job(JobContext& ctx, const db::Job& job);
 // A failed attempt, in one transaction: the job retried after its backoff or dead (permanent,
 // or at max_attempts: then its session is failed and the owner told), and a log line. Also the
 // master's, for a decoder it killed past the job's budget.
-void record_job_failure(db::Db& db, const db::Job& job, const std::string& error, bool permanent);
+void record_job_failure(db::Db& db, const db::Job& job, const std::string& user_text,
+                        const std::string& detail, bool permanent);
 
 }  // namespace worker

@@ -24,6 +24,7 @@
 #include "worker/budget.h"
 #include "worker/lease.h"
 #include "worker/pipeline.h"
+#include "worker/sweep.h"
 
 namespace worker {
 namespace {
@@ -368,7 +369,7 @@ class Supervisor {
         try {
             auto job = db::job_held_by(db_, worker_name(c.pid, c.index));
             if (job && job->id == c.killed_for_job) {
-                record_job_failure(db_, *job, error, false);
+                record_job_failure(db_, *job, error, "", false);
                 return;
             }
             core::log_warn("job " + std::to_string(c.killed_for_job) +
@@ -404,6 +405,7 @@ int run_worker_daemon(const core::Config& cfg, bool drain) {
     sigprocmask(SIG_BLOCK, &set, nullptr);
     Supervisor supervisor(cfg, drain);
     supervisor.start();
+    AudioSweeper sweeper(cfg);  // orphan audio, in daemon and drain mode (worker/sweep.h)
     core::log_info("worker " + std::to_string(getpid()) + " starting " +
                    std::to_string(cfg.worker_threads) + " decoder processes" +
                    (drain ? " (drain)" : "") + ": ready");

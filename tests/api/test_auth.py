@@ -3,6 +3,7 @@ logout, /auth/me, password change, deactivation/deletion, cookie + CSRF flow.
 
 Catalogue rows: B18, B60, B62, A13, A14, A17–A20, A24 (same body), A27, A29, A44.
 """
+import http.client
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from checks import ApiCase, without_request_id  # noqa: E402
-from stack import Stack  # noqa: E402
+from stack import Response, Stack  # noqa: E402
 
 S = None
 ADMIN = {}  # id, email, password, access, refresh
@@ -23,11 +24,13 @@ SECRETS_USED = set()  # every password and token this file sends: none may reach
 
 API = "/api/v1"
 PASSWORD = "correct horse battery"
+BACKOFF_MAX_S = 3
 
 
 def setUpModule():
     global S
-    S = Stack("auth")
+    # A short cap on the back-off: the tests wait out the window (ZyBackoff).
+    S = Stack("auth", ROSTRUM_AUTH_BACKOFF_MAX_S=BACKOFF_MAX_S)
     # The first account on a fresh install becomes admin: register it before anything else.
     email = "admin@x.io"
     r = S.post(f"{API}/auth/register", {"email": email, "password": PASSWORD, "name": "Admin"})
@@ -587,6 +590,100 @@ class Headers(Base):
 
 
 # --- last: logs (A29) and 5xx --------------------------------------------------------------------
+
+# --- issue 9 item 9: the per-account back-off on password checks ---------------------------
+
+def request_from(source, method, path, json_body=None, token=None):
+    """One request from a chosen loopback source address (127.0.0.0/8 is all local)."""
+    hdrs = {"Content-Type": "application/json"}
+    if token:
+        hdrs["Authorization"] = f"Bearer {token}"
+    conn = http.client.HTTPConnection("127.0.0.1", S.port, timeout=30, source_address=(source, 0))
+    try:
+        conn.request(method, path, body=json.dumps(json_body).encode(), headers=hdrs)
+        r = conn.getresponse()
+        return Response(r.status, [(k.lower(), v) for k, v in r.getheaders()], r.read())
+    finally:
+        conn.close()
+
+
+class ZyBackoff(Base):
+    """Failed password checks back off per account (stored in PostgreSQL, so every api worker
+    sees them): rotating source addresses gains an attacker nothing, an address the account
+    logged in from before keeps its own counter (the owner is not locked out), and the wait is
+    capped (auth.backoff_max_s, 3 s here) and ends with the right password."""
+
+    def assert429(self, r):
+        self.assertProblem(r, 429)
+        retry = r.header("retry-after")
+        self.assertIsNotNone(retry, "429 without Retry-After")
+        self.assertRegex(retry, r"^\d+$")
+        self.assertTrue(1 <= int(retry) <= BACKOFF_MAX_S, retry)
+
+    def wait_for_status(self, send, status, what):
+        got = {}
+
+        def done():
+            got["r"] = send()
+            self.assertIn(got["r"].status, (status, 429), got["r"])
+            return got["r"].status == status
+        S.wait_until(done, timeout=BACKOFF_MAX_S + 20, what=what)
+        return got["r"]
+
+    def test_40_wrong_passwords_from_40_addresses_meet_a_429(self):
+        _, email, _, _ = new_user()  # logged in once from 127.0.0.1: an address it knows
+        wrong = {"email": email, "password": "not the password at all"}
+        remember(wrong["password"])
+        answers = [request_from(f"127.0.1.{i}", "POST", f"{API}/auth/login", wrong) for i in range(1, 41)]
+        statuses = [r.status for r in answers]
+        self.assertEqual(statuses[0], 401, statuses)
+        self.assertIn(429, statuses, statuses)
+        self.assertLessEqual(statuses.count(401), 12, statuses)
+        for r in answers:
+            if r.status == 429:
+                self.assert429(r)
+        # The token route shares the counter.
+        form = f"username={email}&password=nope+nope+nope".encode()
+        r = S.request("POST", f"{API}/auth/token", body=form, content_type="application/x-www-form-urlencoded",
+                      headers={})
+        self.assertIn(r.status, (401, 429), r)
+        # The owner, from the address it logged in from before, is not locked out by them.
+        self.assertEqual(login(email, PASSWORD).status, 200)
+        # From a new address the right password waits out the window, then works.
+        right = {"email": email, "password": PASSWORD}
+        r = self.wait_for_status(lambda: request_from("127.0.2.1", "POST", f"{API}/auth/login", right),
+                                 200, "the back-off window to pass")
+        self.assertEqual(set(r.json()), {"access_token", "refresh_token", "token_type", "expires_in"})
+        # A success resets the counter: a wrong password is a plain 401 again.
+        self.assertProblem(request_from("127.0.1.99", "POST", f"{API}/auth/login", wrong), 401)
+
+    def test_unknown_email_backs_off_like_a_real_one(self):
+        body = {"email": unique_email("nobody"), "password": "not the password at all"}
+        statuses = [request_from(f"127.0.3.{i}", "POST", f"{API}/auth/login", body).status
+                    for i in range(1, 16)]
+        self.assertEqual(statuses[0], 401, statuses)
+        self.assertIn(429, statuses, statuses)
+
+    def test_35_wrong_current_passwords_meet_a_429(self):
+        user, email, access, _ = new_user()
+        attempts = [request_from(f"127.0.4.{i}", "PATCH", f"{API}/auth/me",
+                                 {"current_password": f"guess number {i}", "new_password": "a new long password"},
+                                 token=access) for i in range(1, 36)]
+        statuses = [r.status for r in attempts]
+        self.assertEqual(statuses[0], 422, statuses)
+        self.assertIn(429, statuses, statuses)
+        for r in attempts:
+            if r.status == 429:
+                self.assert429(r)
+        # The right current password after the window changes it (and revokes the old tokens).
+        new_pw = "another long password"
+        remember(new_pw)
+        r = self.wait_for_status(lambda: request_from(
+            "127.0.4.200", "PATCH", f"{API}/auth/me", {"current_password": PASSWORD, "new_password": new_pw},
+            token=access), 200, "the back-off window to pass")
+        self.assertEqual(r.json()["id"], user["id"])
+        self.assertEqual(login(email, new_pw).status, 200)
+
 
 class ZzLogs(Base):
     def test_logs_hold_no_secret_and_no_5xx(self):

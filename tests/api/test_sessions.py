@@ -17,9 +17,11 @@ import re
 import secrets
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 import uuid
 import wave
@@ -1036,6 +1038,157 @@ class J_Memory(Base):
         self.assertLess(max(growth.values()), 8 * 1024, f"{key} growth in kB per worker: {growth}")
         self.assertUnchanged(before_fp, files)
 
+
+# --- issue 9: the job queue's lanes, dedup and quota; fixed error texts -----------------------
+
+def long_tone(name, seconds=75):
+    """A tone longer than the short lane's 60 s bound, as `name` (.wav/.flac/.webm) in TMPDIR."""
+    wav = os.path.join(TMPDIR, f"tone{seconds}.wav")
+    if not os.path.exists(wav):
+        run("sox", "-n", "-r", "16000", "-c", "1", "-b", "16", wav, "synth", str(seconds), "sine", "440", "vol", "0.3")
+    out = os.path.join(TMPDIR, name)
+    if name.endswith(".flac"):
+        run("flac", "-s", "-f", "-o", out, wav)
+    elif name.endswith(".webm"):
+        run("ffmpeg", "-v", "error", "-y", "-i", wav, "-c:a", "libopus", "-b:a", "24k", out)
+    with open(out, "rb") as f:
+        return bytearray(f.read())
+
+
+def flac_claiming(data, samples):
+    """The FLAC with its STREAMINFO's total_samples set to `samples` (and no MD5)."""
+    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0, "STREAMINFO first"
+    x = int.from_bytes(data[18:26], "big")
+    data[18:26] = ((x & ~((1 << 36) - 1)) | samples).to_bytes(8, "big")
+    data[26:42] = bytes(16)
+    return bytes(data)
+
+
+def webm_claiming(data, ms):
+    """The WebM with its Segment Info Duration (element 0x4489, an 8-byte float) set to ms."""
+    i = data.find(b"\x44\x89\x88")
+    assert i > 0, "no 8-byte Duration element"
+    data[i + 3:i + 11] = struct.pack(">d", float(ms))
+    return bytes(data)
+
+
+class ZyIssue9(Base):
+    def test_40_concurrent_reanalyze_start_exactly_one_analysis(self):
+        """Item 7: one pending job per session (a partial unique index). Every request answers
+        202 with the session (the pending analysis runs the current code: API.md's 202 holds)."""
+        _, token, _ = S.new_user()
+        s = done_session(token)
+        url = f"{API}/sessions/{s['id']}/reanalyze"
+        gate = threading.Barrier(40)
+        out = [None] * 40
+
+        def go(i):
+            gate.wait()
+            out[i] = S.post(url, token=token)
+        threads = [threading.Thread(target=go, args=(i,)) for i in range(40)]
+        # The decoders paused: the first analysis stays pending while the 40 are answered (a
+        # short clip's analysis is quicker than 40 requests on 2 api workers).
+        decoders = S.job_worker_pids()[1:]
+        for pid in decoders:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            for pid in decoders:
+                os.kill(pid, signal.SIGCONT)
+        for r in out:
+            self.assertEqual(r.status, 202, r)
+            self.assertEqual(r.json()["id"], s["id"])
+        self.assertEqual(S.sql(f"SELECT count(*) FROM jobs WHERE session_id='{s['id']}' AND kind='analyze'"),
+                         [["1"]])
+        self.assertEqual(wait_final(s["id"], token)["status"], "done")
+        # Once done, a reanalyze queues a new one.
+        self.assertEqual(S.post(url, token=token).status, 202)
+        self.assertEqual(S.sql(f"SELECT count(*) FROM jobs WHERE session_id='{s['id']}' AND kind='analyze'"),
+                         [["2"]])
+        wait_final(s["id"], token)
+
+    def test_header_claiming_short_for_long_audio_ends_on_the_long_lane(self):
+        """Item 7: the upload's lane comes from the header, which can lie: a WebM whose Duration
+        says 1 s but which decodes 75 s is put back by the short lane's decoder, at the 60 s
+        bound, into the long lane (the attempt not counted), and finished there. A FLAC whose
+        STREAMINFO says 1 s cannot make the short lane work long: libsndfile decodes only the
+        samples STREAMINFO declares."""
+        _, token, _ = S.new_user()
+        webm = webm_claiming(long_tone("tone75.webm"), 1000)
+        flac = flac_claiming(long_tone("tone75.flac"), 16000)
+        ids = {}
+        for name, data, ctype in (("webm", webm, "audio/webm"), ("flac", flac, "audio/flac")):
+            r = upload(token, data, filename=f"x.{name}", ctype=ctype)
+            ids[name] = accepted(self, r)["id"]
+            self.assertEqual(S.sql(f"SELECT lane FROM jobs WHERE session_id='{ids[name]}'"), [["short"]], name)
+        done = wait_all_final(ids.values(), token)
+        webm_s, flac_s = done[ids["webm"]], done[ids["flac"]]
+        self.assertEqual(webm_s["status"], "done", webm_s)
+        self.assertAlmostEqual(webm_s["duration_s"], 75, delta=1)
+        # The move is not counted: the job's budget grew by one (attempts is its fencing token).
+        self.assertEqual(S.sql(f"SELECT lane, status, max_attempts - attempts FROM jobs "
+                               f"WHERE session_id='{ids['webm']}'"), [["long", "done", "4"]])
+        self.assertIn(f"decodes longer than 60 s: moved to the long lane", S.log_text("log/worker.log"))
+        self.assertEqual(flac_s["status"], "done", flac_s)
+        self.assertLessEqual(flac_s["duration_s"], 1.5, flac_s)
+        self.assertEqual(S.sql(f"SELECT lane, status FROM jobs WHERE session_id='{ids['flac']}'"),
+                         [["short", "done"]])
+
+    def test_job_quota_per_user_answers_429_with_retry_after(self):
+        """Item 7: jobs.max_queued_per_user (50) pending jobs per user; beyond, an upload and a
+        reanalyze answer 429 problem+json with Retry-After and store nothing. The pending jobs
+        are made in SQL, due tomorrow, so that no worker takes them meanwhile."""
+        user, token, _ = S.new_user()
+        s = done_session(token)
+        S.sql(f"""WITH s AS (INSERT INTO sessions (id, user_id, audio_path, audio_format, audio_mime, audio_bytes)
+                             SELECT gen_random_uuid(), '{user['id']}', 'quota-' || g || '.wav', 'wav',
+                                    'audio/wav', 44 FROM generate_series(1, 50) g RETURNING id)
+                  INSERT INTO jobs (kind, session_id, user_id, lane, run_after)
+                  SELECT 'transcribe', id, '{user['id']}', 'short', now() + interval '1 day' FROM s""")
+        try:
+            sessions_before = S.sql(f"SELECT count(*) FROM sessions WHERE user_id='{user['id']}'")
+            files_before = S.audio_files()
+            for what, send in (("upload", lambda: upload(token, fixture("short"))),
+                               ("reanalyze", lambda: S.post(f"{API}/sessions/{s['id']}/reanalyze", token=token))):
+                with self.subTest(what):
+                    r = send()
+                    self.assertProblem(r, 429)
+                    self.assertRegex(r.header("retry-after") or "", r"^[1-9]\d*$")
+            self.assertEqual(S.sql(f"SELECT count(*) FROM sessions WHERE user_id='{user['id']}'"), sessions_before)
+            self.assertEqual(S.audio_files(), files_before)
+            self.assertEqual(S.sql(f"SELECT count(*) FROM jobs WHERE session_id='{s['id']}'"), [["1"]])
+            # Another user is not affected.
+            _, other, _ = S.new_user()
+            self.assertEqual(upload(other, fixture("short")).status, 202)
+        finally:
+            S.sql(f"DELETE FROM sessions WHERE user_id='{user['id']}' AND audio_path LIKE 'quota-%'")
+        self.assertEqual(upload(token, fixture("short")).status, 202)
+
+    def test_failure_text_is_fixed_per_class_and_the_detail_is_logged(self):
+        """Item 22: a stored file the decoder library refuses (a FLAC cut after 8,000 bytes:
+        libsndfile says "Error : unknown error in flac decoder.") fails its session with a fixed
+        sentence in sessions.error, the job and the event; the library's message goes to the
+        worker's log only. The file is put in place with its session and job in SQL: the upload
+        route refuses such a file itself (415), and the worker must not depend on that."""
+        user, token, _ = S.new_user()
+        sid = str(uuid.uuid4())
+        with open(os.path.join(S.dir, "audio", f"{sid}.flac"), "wb") as f:
+            f.write(bytes(long_tone("tone75.flac"))[:8000])
+        S.sql(f"""WITH s AS (INSERT INTO sessions (id, user_id, audio_path, audio_format, audio_mime, audio_bytes)
+                             VALUES ('{sid}', '{user['id']}', '{sid}.flac', 'flac', 'audio/flac', 8000)
+                             RETURNING id)
+                  INSERT INTO jobs (kind, session_id, user_id, lane) SELECT 'transcribe', id, '{user['id']}', 'long'
+                  FROM s""")
+        done = wait_final(sid, token)
+        self.assertEqual(done["status"], "failed", done)
+        self.assertEqual(done["error"], "the recording could not be decoded")
+        self.assertEqual(S.sql(f"SELECT last_error FROM jobs WHERE session_id='{sid}'"),
+                         [["the recording could not be decoded"]])
+        self.assertIn("flac decoder", S.log_text("log/worker.log"))
 
 class ZzLogs(Base):
     def test_no_5xx(self):

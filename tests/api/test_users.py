@@ -7,12 +7,13 @@ import os
 import re
 import secrets
 import sys
+import threading
 import unittest
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from checks import ApiCase, without_request_id  # noqa: E402
-from stack import Stack  # noqa: E402
+from stack import SOURCE, Stack  # noqa: E402
 
 S = None
 ADMIN = {}
@@ -390,6 +391,100 @@ class Delete(Base):
         before = fingerprint()
         self.assertProblem(S.request("DELETE", f"{API}/users/{m['id']}?force=1", token=token), 400)
         self.assertUnchanged(before)
+
+
+# --- issue 9: the last-admin guard under concurrency, and a deleted user's audio files ---------
+
+TONE = os.path.join(SOURCE, "tests/fixtures/audio/tone440_1s.wav")
+
+
+def upload(token):
+    with open(TONE, "rb") as f:
+        r = S.request("POST", f"{API}/sessions?title=t", body=f.read(), content_type="audio/wav",
+                      token=token)
+    assert r.status == 202, r
+    return r.json()
+
+
+def at_once(*calls):
+    """Runs the calls on threads released together; returns their results in order."""
+    gate = threading.Barrier(len(calls))
+    out = [None] * len(calls)
+
+    def run(i, fn):
+        gate.wait()
+        out[i] = fn()
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+class ZyIssue9(Base):
+    ROUNDS = 12
+
+    def test_admins_removing_each_other_at_once_never_leave_none(self):
+        """Item 15: two admins demote, deactivate or delete each other at the same moment, each
+        the other's only fellow admin: one change wins, the other answers 409 (or 401 when its
+        caller's token was already revoked by the winner); an active admin always remains."""
+        pairs = []
+        for _ in range(self.ROUNDS):
+            (x, tx), (y, ty) = new_admin(), new_admin()
+            pairs.append((x, tx, y, ty))
+        pair_ids = [u["id"] for p in pairs for u in (p[0], p[2])]
+        quoted = ",".join(f"'{i}'" for i in pair_ids)
+        others = [row[0] for row in S.sql(
+            f"SELECT id FROM users WHERE role='admin' AND is_active AND id NOT IN ({quoted})")]
+        # Roles are moved in SQL here (without a token_version bump) so that the tokens in hand
+        # stay valid: only the pair of the round is admin while it races.
+        S.sql(f"UPDATE users SET role='member' WHERE role='admin'")
+        try:
+            for i, (x, tx, y, ty) in enumerate(pairs):
+                mode = ("demote", "deactivate", "delete")[i % 3]
+                with self.subTest(round=i, mode=mode):
+                    S.sql(f"UPDATE users SET role='admin' WHERE id IN ('{x['id']}', '{y['id']}')")
+                    body = {"demote": {"role": "member"}, "deactivate": {"is_active": False},
+                            "delete": None}[mode]
+                    method = "DELETE" if mode == "delete" else "PATCH"
+                    a, b = at_once(
+                        lambda: S.request(method, f"{API}/users/{y['id']}", json_body=body, token=tx),
+                        lambda: S.request(method, f"{API}/users/{x['id']}", json_body=body, token=ty))
+                    statuses = sorted([a.status, b.status])
+                    left = S.sql("SELECT count(*) FROM users WHERE role='admin' AND is_active")
+                    self.assertEqual(left, [["1"]], f"{mode}: answers {a!r} {b!r}")
+                    self.assertIn(statuses[0], (200, 204), (a, b))
+                    self.assertIn(statuses[1], (401, 409), (a, b))
+                    S.sql(f"UPDATE users SET role='member' WHERE id IN ('{x['id']}', '{y['id']}')")
+        finally:
+            if others:
+                S.sql(f"UPDATE users SET role='admin' WHERE id IN ({','.join(repr(o) for o in others)})")
+        self.assertEqual(S.get(f"{API}/users", token=ADMIN["access"]).status, 200)
+
+    def test_deleting_a_user_removes_its_audio_files(self):
+        """Item 8: DELETE /users/{id} (by an admin, and by the user itself) removes the rows and,
+        after the commit, every audio file of the user's sessions; other users' files stay."""
+        keep_user, keep_token = member()
+        kept = upload(keep_token)
+        for who in ("admin", "self"):
+            with self.subTest(who=who):
+                m, token = member()
+                sessions = [upload(token) for _ in range(3)]
+                names = {row[0] for row in S.sql(
+                    f"SELECT audio_path FROM sessions WHERE user_id='{m['id']}'")}
+                self.assertEqual(len(names), 3)
+                self.assertTrue(names <= set(S.audio_files()), "the uploads were stored")
+                r = S.request("DELETE", f"{API}/users/{m['id']}",
+                              token=ADMIN["access"] if who == "admin" else token)
+                self.assertEqual(r.status, 204, r)
+                self.assertEqual(S.sql(f"SELECT count(*) FROM sessions WHERE user_id='{m['id']}'"),
+                                 [["0"]])
+                self.assertEqual(names & set(S.audio_files()), set(),
+                                 "a deleted user's audio files are still on disk")
+                self.assertEqual(len(sessions), 3)
+        kept_path = S.sql(f"SELECT audio_path FROM sessions WHERE id='{kept['id']}'")[0][0]
+        self.assertIn(kept_path, S.audio_files())
 
 
 class ZzLogs(Base):

@@ -167,12 +167,13 @@ class Stack:
 
     def fingerprint(self):
         """Row count and md5 of the ordered rows of every table, in one psql call: equal before
-        and after a refused request. Left out: schema_migrations, and workers (the worker's
-        heartbeat moves its seen_at every 15 s on its own)."""
+        and after a refused request. Left out: schema_migrations, workers (the worker's
+        heartbeat moves its seen_at every 15 s on its own), and auth_failures (a refused login
+        is counted there on purpose: the per-account back-off)."""
         if not getattr(self, "_tables", None):
             self._tables = [t for (t,) in self.sql(
                 "SELECT tablename FROM pg_tables WHERE schemaname='public' "
-                "AND tablename NOT IN ('schema_migrations', 'workers') ORDER BY 1")]
+                "AND tablename NOT IN ('schema_migrations', 'workers', 'auth_failures') ORDER BY 1")]
         q = " UNION ALL ".join(
             f"SELECT '{t}', count(*), md5(coalesce(string_agg(x::text, ',' ORDER BY x::text), '')) FROM {t} x"
             for t in self._tables)
