@@ -56,7 +56,9 @@ class Stack:
         self.name = name
         self.db = f"t_{name}_{secrets.token_hex(4)}"
         self.dir = tempfile.mkdtemp(prefix=f"rostrum-{name}-", dir=TMP)
-        os.chmod(self.dir, 0o755)  # nginx's workers (www-data under root) reach the socket
+        # Crossed, not listed, by the users that need a way in (postgres, the service user,
+        # nginx's www-data); stack.sh makes the same choice for a data dir of its own.
+        os.chmod(self.dir, 0o711)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.embedded_pg = embedded_pg
