@@ -65,9 +65,10 @@ BEGIN
     END IF;
 END $$)sql";
 
-// As a superuser: the owner role takes the public schema and whatever an older version left
-// owned by the session's role, and the database admits only the two roles (no TEMP for
-// PUBLIC either: a temporary table is DDL too).
+// As a superuser: the owner role takes the database (so that a later migration may add a
+// trusted extension), the public schema and whatever an older version left owned by the
+// session's role; the database admits only the two roles (no TEMP for PUBLIC either: a
+// temporary table is DDL too).
 constexpr const char* kAdoptDatabase = R"sql(
 DO $$
 DECLARE
@@ -75,6 +76,7 @@ DECLARE
     app   text := current_setting('rostrum.app_role');
     obj   record;
 BEGIN
+    EXECUTE format('ALTER DATABASE %I OWNER TO %I', current_database(), owner);
     EXECUTE format('ALTER SCHEMA public OWNER TO %I', owner);
     EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
     EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I, %I', current_database(), owner, app);

@@ -90,10 +90,15 @@ class LocalUsers(ApiCase):
 
 class ApplicationRole(ApiCase):
     def test_daemons_log_in_as_the_application_role(self):
-        rows = S.sql("SELECT application_name, usename FROM pg_stat_activity "
-                     "WHERE datname = 'rostrum' AND application_name ~ '^(api|worker|live)'")
-        names = {a.split("-")[0] for a, _ in rows}
-        self.assertEqual(names, {"api", "worker", "live"}, rows)
+        """Every connection of every daemon, the LISTEN ones (their own libpq code) included."""
+        want = {"api", "worker", "worker-heartbeat", "worker-listen", "live-listen"}
+        rows = []
+
+        def connected():
+            rows[:] = S.sql("SELECT application_name, usename FROM pg_stat_activity "
+                            "WHERE datname = 'rostrum' AND application_name ~ '^(api|worker|live)'")
+            return want <= {a.rsplit("-", 1)[0] for a, _ in rows}
+        S.wait_until(connected, 30, what=f"connections named {sorted(want)}")
         for app, user in rows:
             self.assertEqual(user, APP_ROLE, app)
 
@@ -151,6 +156,11 @@ class ApplicationRole(ApiCase):
             self.assertEqual(owner, OWNER_ROLE, table)
         self.assertEqual(S.sql("SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'public'"),
                          [[OWNER_ROLE]])
+        self.assertEqual(S.sql("SELECT datdba::regrole FROM pg_database WHERE datname = 'rostrum'"),
+                         [[OWNER_ROLE]])
+        # PUBLIC keeps no CONNECT or TEMP on the database.
+        self.assertEqual(S.sql("SELECT count(*) FROM pg_database, aclexplode(datacl) a "
+                               "WHERE datname = 'rostrum' AND a.grantee = 0"), [["0"]])
 
 
 class Files(ApiCase):

@@ -2,6 +2,9 @@
 (ROSTRUM_TEST_PG, from pg_up.sh), a temp data directory, nginx on a free loopback port and
 `rostrum api`, started by scripts/stack.sh exactly as `make run` starts them.
 
+As in production, the daemons log in as the application role (rostrum_app: DML only) and,
+under root, run as the service user (rostrum); `sql()` is psql as the cluster's superuser.
+
 Knobs: ROSTRUM_TEST_KEEP=1 keeps the temp directory and database; ROSTRUM_TEST_CATLOG=1
 prints the API and nginx logs when a stack stops.
 """
