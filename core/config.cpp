@@ -95,6 +95,10 @@ const std::vector<Row>& rows() {
         string_row("data.dir", "data directory (audio, secrets, sockets, embedded PostgreSQL)",
                    &Config::data_dir, [](Config&) { return std::string("./var"); }),
         string_row(
+            "service.user", "started as root, api, worker and live switch to this user",
+            &Config::service_user, [](Config&) { return std::string("rostrum"); }, false,
+            plain_name),
+        string_row(
             "db.url", "PostgreSQL connection string (libpq keywords or URI)", &Config::db_url,
             [](Config& c) { return "host=" + c.data_dir + "/pg/run dbname=rostrum"; }, true),
         string_row(
@@ -108,10 +112,6 @@ const std::vector<Row>& rows() {
         string_row(
             "db.app_role", "role api, worker and live log in as: DML only, owns nothing",
             &Config::db_app_role, [](Config&) { return std::string("rostrum_app"); }, false,
-            plain_name),
-        string_row(
-            "service.user", "started as root, api, worker and live switch to this user",
-            &Config::service_user, [](Config&) { return std::string("rostrum"); }, false,
             plain_name),
         int_row("db.connect_timeout_s", "seconds to wait for a PostgreSQL connection",
                 &Config::db_connect_timeout_s, 3, 1, 60),

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/config.h"
+
 namespace core {
 namespace {
 
@@ -25,8 +27,7 @@ struct ServiceUser {
 
 ServiceUser look_up(const std::string& name) {
     if (name.empty() || name == "root")
-        throw std::runtime_error("service.user must name an unprivileged user (got \"" + name +
-                                 "\")");
+        throw ConfigError("service.user must name an unprivileged user (got \"" + name + "\")");
     std::vector<char> buf(16384);
     struct passwd pw {};
     struct passwd* found = nullptr;
@@ -36,11 +37,11 @@ ServiceUser look_up(const std::string& name) {
         fail("looking up user " + name);
     }
     if (!found)
-        throw std::runtime_error("service user " + name +
-                                 " does not exist (scripts/deps.sh creates it; or set "
-                                 "ROSTRUM_SERVICE_USER)");
+        throw ConfigError("service user " + name +
+                          " does not exist (scripts/deps.sh creates it; or set "
+                          "ROSTRUM_SERVICE_USER)");
     if (pw.pw_uid == 0 || pw.pw_gid == 0)
-        throw std::runtime_error("service user " + name + " has uid or gid 0");
+        throw ConfigError("service user " + name + " has uid or gid 0");
     return ServiceUser{pw.pw_uid, pw.pw_gid};
 }
 

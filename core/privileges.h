@@ -13,8 +13,8 @@ constexpr unsigned kDaemonUmask = 027;
 
 // As root: initgroups, setgid and setuid to `user` (real, effective and saved ids), each
 // result checked, then proves that root cannot be regained; true. Not root: false, nothing
-// changed. Throws std::runtime_error (unknown user, a root user, a failed call); the caller
-// must not go on.
+// changed. Throws ConfigError (no such user, a root user) or std::runtime_error (a failed
+// call); the caller must not go on.
 bool drop_privileges(const std::string& user);
 
 }  // namespace core

@@ -97,6 +97,9 @@ BEGIN
     END LOOP;
 END $$)sql";
 
+constexpr Statement kMayBeOwner{"migrate_may_be_owner",
+                                "SELECT pg_has_role(session_user, $1, 'MEMBER')"};
+
 // The application role must not be able to do more than its grants: refused otherwise.
 constexpr Statement kAppRoleRights{"migrate_app_role_rights", R"sql(
     SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication OR rolbypassrls
@@ -160,6 +163,10 @@ void prepare_roles(Db& db, const Roles& roles) {
     db.exec(kNames, {roles.owner, roles.app});
     if (may_create) db.exec_script(kCreateRoles);
     if (superuser) db.exec_script(kAdoptDatabase);
+    if (!db.exec(kMayBeOwner, {roles.owner}).boolean(0, 0))
+        throw std::runtime_error(session + " may not act as db.owner_role " + roles.owner +
+                                 ": GRANT " + roles.owner + " TO " + session +
+                                 ", or let db.url log in as " + roles.owner);
     Result rights = db.exec(kAppRoleRights, {roles.owner, roles.app});
     if (rights.rows() != 1 || rights.boolean(0, 0))
         throw std::runtime_error("db.app_role " + roles.app +
