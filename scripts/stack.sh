@@ -96,8 +96,8 @@ own() {
 # that need a way in (postgres to pg/, the service user, www-data); audio/ and its files are the
 # service user's, readable by nginx's group (the setgid bit gives new files that group); run/
 # is the service user's with nginx's group inherited by the sockets it creates; secrets/ is the
-# service user's alone; logs are root's and nginx's group-readable. As a normal user everything
-# is the caller's (nginx runs as the caller too).
+# service user's alone; logs are root's (0640; the daemons write to the descriptors this script
+# opens). As a normal user everything is the caller's (nginx runs as the caller too).
 prepare_dirs() {
     mkdir -p "$RUN" "$LOG" "$DATA/audio/tmp" "$DATA/secrets" "$NGX/tmp"
     if [ -z "$SVC" ]; then
