@@ -15,8 +15,13 @@ BEGIN
                    'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I', app);
     EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA public '
                    'GRANT USAGE, SELECT ON SEQUENCES TO %I', app);
-    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE '
-                   'ON users, refresh_tokens, sessions, words, analyses, jobs, workers TO %I', app);
+    -- The existing tables: what the code does with each, no more. Rows that go with a user or
+    -- a session (tokens, words, analyses, jobs) are deleted by their foreign keys' cascades,
+    -- which run as the owner.
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON users, sessions TO %I', app);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON refresh_tokens, analyses, jobs, workers TO %I', app);
+    -- A transcript's words are replaced as a whole.
+    EXECUTE format('GRANT SELECT, INSERT, DELETE ON words TO %I', app);
     -- The event log is what happened: the daemons append, read and prune by age, and never
     -- rewrite an event.
     EXECUTE format('GRANT SELECT, INSERT, DELETE ON events TO %I', app);
