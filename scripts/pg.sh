@@ -44,28 +44,32 @@ protect_dirs() {
     fi
 }
 
-# Rewritten on every start (and upgrading a cluster made by an older pg.sh with trust).
+# put FILE CONTENT: replaces FILE atomically (temp + rename) when CONTENT differs, so that
+# concurrent starts (the tests share one cluster) never let the server read a half-written
+# file; sets changed=1 when it did.
+changed=0
+put() {
+    if [ "$(as_owner cat "$1" 2>/dev/null)" != "$2" ]; then
+        printf '%s\n' "$2" | as_owner tee "$1.tmp.$$" >/dev/null
+        as_owner mv -f "$1.tmp.$$" "$1"
+        changed=1
+    fi
+}
+
+# Checked on every start (upgrading a cluster made by an older pg.sh with trust).
 write_auth() {
-    local data=$dir/data daemons=$me
-    if [ "$(id -u)" -eq 0 ]; then daemons=$svc; fi
-    as_owner tee "$data/pg_hba.conf" >/dev/null <<HBA
-# Written by scripts/pg.sh: unix socket only, the OS user proven by the kernel (peer).
-local all all peer map=rostrum
-HBA
-    as_owner tee "$data/pg_ident.conf" >/dev/null <<IDENT
-# Written by scripts/pg.sh. MAP SYSTEM-USER DATABASE-ROLE
+    local data=$dir/data daemons=$me perms=0700
+    # Under root the socket's own mode is open: the directory above is the gate (the service
+    # user is not in the cluster owner's group).
+    if [ "$(id -u)" -eq 0 ]; then daemons=$svc perms=0777; fi
+    put "$data/pg_hba.conf" "# Written by scripts/pg.sh: unix socket only, the OS user proven by the kernel (peer).
+local all all peer map=rostrum"
+    put "$data/pg_ident.conf" "# Written by scripts/pg.sh. MAP SYSTEM-USER DATABASE-ROLE
 rostrum $me $me
-rostrum $daemons $app_role
-IDENT
-    # The socket's own mode: the directory above is the gate (the service user is not in the
-    # cluster owner's group).
-    local perms=0700
-    if [ "$(id -u)" -eq 0 ]; then perms=0777; fi
-    as_owner tee "$data/rostrum.conf" >/dev/null <<CONF
-listen_addresses = ''
+rostrum $daemons $app_role"
+    put "$data/rostrum.conf" "listen_addresses = ''
 unix_socket_directories = '$dir/run'
-unix_socket_permissions = $perms
-CONF
+unix_socket_permissions = $perms"
     grep -q "^include_if_exists 'rostrum.conf'" "$data/postgresql.conf" ||
         echo "include_if_exists 'rostrum.conf'" | as_owner tee -a "$data/postgresql.conf" >/dev/null
 }
@@ -87,7 +91,7 @@ CONF
     write_auth
     if ! status; then
         as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start >/dev/null
-    else
+    elif [ "$changed" = 1 ]; then
         as_owner "$bindir/pg_ctl" -D "$dir/data" reload >/dev/null
     fi
     if [ -n "$dbname" ]; then
