@@ -46,7 +46,7 @@ int set_flags(db::Db& db, const std::string& email, const db::UserChanges& c) {
 
 int migrate_command(const core::Config& cfg) {
     db::Db db = connect(cfg);
-    auto applied = db::migrate(db);
+    auto applied = db::migrate(db, db::Roles{cfg.db_owner_role, cfg.db_app_role});
     for (const auto& name : applied) std::cout << "applied " << name << "\n";
     std::cout << "schema at version " << db::applied_version(db) << "\n";
     return 0;

@@ -1,5 +1,8 @@
 // `rostrum <command>`: the one binary. api | migrate | check-config | user ... ; started by a
 // CGI server (GATEWAY_INTERFACE set) it answers one request.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -8,6 +11,7 @@
 #include "cli/commands.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/privileges.h"
 #include "fcgi/pool.h"
 #include "live/daemon.h"
 #include "worker/worker.h"
@@ -27,6 +31,15 @@ void usage() {
                  "Configuration comes from ROSTRUM_* environment variables; see check-config.\n";
 }
 
+// The daemons parse untrusted audio and bodies: never as root, and nothing they write is
+// world-readable. Before any socket, file or database connection is opened.
+void become_service_user(const core::Config& cfg) {
+    umask(core::kDaemonUmask);
+    if (core::drop_privileges(cfg.service_user))
+        core::log_info("running as " + cfg.service_user + " (uid " + std::to_string(getuid()) +
+                       ")");
+}
+
 bool started_by_cgi_server() {
     const char* gi = std::getenv("GATEWAY_INTERFACE");
     return gi && std::strncmp(gi, "CGI/", 4) == 0;
@@ -41,8 +54,13 @@ int run(int argc, char** argv) {
         return cmd.empty() ? 2 : 0;
     }
     bool needs_secret = cmd == "api" || cmd == "cgi" || cmd == "live";
-    core::Config cfg = core::load_config(needs_secret);
+    bool daemon = needs_secret || cmd == "worker";
+    core::Config cfg = core::load_config(false);
     core::log_setup(cmd == "cgi" ? "cgi" : cmd, core::parse_log_level(cfg.log_level));
+    if (daemon) become_service_user(cfg);
+    // Read (or generated) as the service user: the key file is then its own.
+    if (needs_secret) core::require_jwt_secret(cfg);
+    if (cmd == "check-config") core::load_jwt_secret(cfg, false);
     if (cmd == "api") return fcgi::run_pool(cfg);
     if (cmd == "cgi") return fcgi::run_cgi(cfg);
     if (cmd == "live") return live::run_live_daemon(cfg);

@@ -111,6 +111,19 @@ std::string join(const std::vector<std::string>& items) {
     return out;
 }
 
+// Role and user names go into SQL as identifiers (quoted) and into pg_ident.conf: keep them
+// to the portable lower-case form.
+std::string plain_name(const std::string& t) {
+    bool ok = !t.empty() && t.size() <= 63 &&
+              (std::islower(static_cast<unsigned char>(t[0])) || t[0] == '_');
+    for (char ch : t)
+        ok = ok && (std::islower(static_cast<unsigned char>(ch)) ||
+                    std::isdigit(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-');
+    return ok ? std::string()
+              : std::string(
+                    "must be 1-63 characters of a-z, 0-9, _ and -, starting with a letter or _");
+}
+
 int default_workers() {
     unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 2 : static_cast<int>(n);
@@ -122,8 +135,24 @@ const std::vector<Row>& rows() {
         string_row("data.dir", "data directory (audio, secrets, sockets, embedded PostgreSQL)",
                    &Config::data_dir, [](Config&) { return std::string("./var"); }),
         string_row(
+            "service.user", "started as root, api, worker and live switch to this user",
+            &Config::service_user, [](Config&) { return std::string("rostrum"); }, false,
+            plain_name),
+        string_row(
             "db.url", "PostgreSQL connection string (libpq keywords or URI)", &Config::db_url,
             [](Config& c) { return "host=" + c.data_dir + "/pg/run dbname=rostrum"; }, true),
+        string_row(
+            "db.app_url",
+            "the daemons' connection (the application role's); empty: db.url as db.app_role",
+            &Config::db_app_url, [](Config&) { return std::string(); }, true),
+        string_row(
+            "db.owner_role", "role that owns the schema; migrate runs every migration as it",
+            &Config::db_owner_role, [](Config&) { return std::string("rostrum_owner"); }, false,
+            plain_name),
+        string_row(
+            "db.app_role", "role api, worker and live log in as: DML only, owns nothing",
+            &Config::db_app_role, [](Config&) { return std::string("rostrum_app"); }, false,
+            plain_name),
         int_row("db.connect_timeout_s", "seconds to wait for a PostgreSQL connection",
                 &Config::db_connect_timeout_s, 3, 1, 60),
         int_row("db.statement_timeout_ms", "server-side limit per SQL statement",
@@ -260,23 +289,64 @@ const std::vector<Row>& rows() {
     return table;
 }
 
-// Reads the secret from its file, or creates one (32 random bytes, base64url, mode 0600).
-void prepare_jwt_secret(Config& c, bool create) {
+// Creates the key file: 32 random bytes twice, base64url, mode 0600, never over a file
+// another process created meanwhile. Returns the key that ended up in the file.
+std::string generate_jwt_secret(const std::string& path) {
+    make_dirs(parent_dir(path), 0700);
+    std::string secret = random_token() + random_token();  // 512 bits, base64url
+    if (create_file_exclusive(path, secret + "\n", 0600)) return secret;
+    return {};  // lost the race: the caller reads the winner's key
+}
+
+// Reads the key file; ENOENT gives false, anything else wrong throws.
+bool read_jwt_secret(const std::string& path, std::string& out) {
+    std::string error;
+    mode_t mode = 0;
+    switch (read_private_file(path, out, mode, error)) {
+        case PrivateRead::ok:
+            break;
+        case PrivateRead::missing:
+            return false;
+        case PrivateRead::failed:
+            throw ConfigError("jwt.secret_file " + path + " cannot be read (" + error +
+                              "); refusing to start rather than replace the key");
+    }
+    if (mode & 077) {
+        char octal[8];
+        std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
+        throw ConfigError("jwt.secret_file " + path + " is open to its group or others (mode " +
+                          octal + "); run: chmod 600 " + path);
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return true;
+}
+
+}  // namespace
+
+void load_jwt_secret(Config& c, bool create) {
     if (!c.jwt_secret.empty()) return;
     std::string text;
-    if (read_small_file(c.jwt_secret_file, text)) {
-        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (read_jwt_secret(c.jwt_secret_file, text)) {
         c.jwt_secret = text;
         return;
     }
     if (!create) return;
-    make_dirs(parent_dir(c.jwt_secret_file), 0700);
-    std::string secret = random_token() + random_token();  // 512 bits, base64url
-    write_file_atomic(c.jwt_secret_file, secret + "\n", 0600);
-    c.jwt_secret = secret;
+    c.jwt_secret = generate_jwt_secret(c.jwt_secret_file);
+    if (c.jwt_secret.empty() && read_jwt_secret(c.jwt_secret_file, text)) c.jwt_secret = text;
 }
 
-}  // namespace
+void require_jwt_secret(Config& c) {
+    load_jwt_secret(c, true);
+    if (c.jwt_secret.size() < 32) {
+        throw ConfigError("jwt.secret must be at least 32 bytes (got " +
+                          std::to_string(c.jwt_secret.size()) + "); unset it to generate one");
+    }
+}
+
+DbLogin app_db_login(const Config& c) {
+    if (!c.db_app_url.empty()) return DbLogin{c.db_app_url, ""};
+    return DbLogin{c.db_url, c.db_app_role};
+}
 
 std::string env_name(const char* key) {
     std::string out = "ROSTRUM_";
@@ -318,11 +388,7 @@ Config load_config(bool prepare_secret) {
         }
     }
     c.run_dir = c.data_dir + "/run";
-    prepare_jwt_secret(c, prepare_secret);
-    if (prepare_secret && c.jwt_secret.size() < 32) {
-        throw ConfigError("jwt.secret must be at least 32 bytes (got " +
-                          std::to_string(c.jwt_secret.size()) + "); unset it to generate one");
-    }
+    if (prepare_secret) require_jwt_secret(c);
     return c;
 }
 

@@ -12,7 +12,11 @@ namespace core {
 struct Config {
     std::string data_dir;          // data.dir: audio, secrets, sockets, the embedded cluster
     std::string run_dir;           // derived: <data_dir>/run (sockets, pid files)
-    std::string db_url;            // db.url: libpq connection string or URI
+    std::string db_url;            // db.url: libpq connection string or URI (migrate, CLI)
+    std::string db_app_url;        // db.app_url: the daemons' connection; empty: db.url
+    std::string db_owner_role;     // db.owner_role: owns the schema; migrations run as it
+    std::string db_app_role;       // db.app_role: the daemons log in as it (DML only)
+    std::string service_user;      // service.user: the daemons drop root for this user
     int db_connect_timeout_s;      // db.connect_timeout_s
     int db_statement_timeout_ms;   // db.statement_timeout_ms
     std::string api_socket;        // api.socket: FastCGI unix socket path
@@ -74,9 +78,27 @@ struct ConfigKey {
 // The table, for check-config and the README.
 const std::vector<ConfigKey>& config_keys();
 
-// Loads defaults, applies environment overrides, validates. Reads or creates the JWT secret
-// file when `prepare_secret` (the api does; check-config only reads). Throws ConfigError.
+// Loads defaults, applies environment overrides, validates. With `prepare_secret`, then calls
+// require_jwt_secret; without, the key file is not touched. Throws ConfigError.
 Config load_config(bool prepare_secret);
+
+// Fills c.jwt_secret from jwt.secret_file unless jwt.secret is set. The file must be the
+// owner's alone (no group or other bits) and readable; it is generated (0600, written
+// atomically, never over an existing file) only when it does not exist and `create`. Throws
+// ConfigError: a key that cannot be read is never replaced, since that would log everyone out
+// and hide the fault.
+void load_jwt_secret(Config& c, bool create);
+// load_jwt_secret(c, true), then refuses a key shorter than 32 bytes: what the api and live
+// daemon call once they run as the service user.
+void require_jwt_secret(Config& c);
+
+// The daemons' login: db.app_url as given, or else db.url with its user replaced by
+// db.app_role (`user` is then set: libpq's later keyword overrides the connection string's).
+struct DbLogin {
+    std::string conninfo;
+    std::string user;  // empty: as conninfo says
+};
+DbLogin app_db_login(const Config& c);
 
 // "key = value" lines with secrets masked.
 std::string describe_config(const Config& c);

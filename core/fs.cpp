@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <system_error>
 
 namespace core {
@@ -55,6 +56,69 @@ bool read_small_file(const std::string& path, std::string& out) {
         out.append(buf, static_cast<size_t>(n));
         if (out.size() > (1u << 20)) return false;
     }
+}
+
+PrivateRead read_private_file(const std::string& path, std::string& out, mode_t& mode,
+                              std::string& error) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (fd.get() < 0) {
+        if (errno == ENOENT) return PrivateRead::missing;
+        error = std::strerror(errno);
+        return PrivateRead::failed;
+    }
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) {
+        error = std::strerror(errno);
+        return PrivateRead::failed;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        error = "not a regular file";
+        return PrivateRead::failed;
+    }
+    mode = st.st_mode;
+    out.clear();
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            error = std::strerror(errno);
+            return PrivateRead::failed;
+        }
+        if (n == 0) return PrivateRead::ok;
+        out.append(buf, static_cast<size_t>(n));
+        if (out.size() > (1u << 20)) {
+            error = "larger than 1 MiB";
+            return PrivateRead::failed;
+        }
+    }
+}
+
+bool create_file_exclusive(const std::string& path, const std::string& content, mode_t mode) {
+    std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    ::unlink(tmp.c_str());  // left by a crashed process that had our pid
+    {
+        Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+        if (fd.get() < 0) throw_errno("create " + tmp);
+        try {
+            // Exactly `mode`, whatever the umask.
+            if (::fchmod(fd.get(), mode) != 0) throw_errno("chmod " + tmp);
+            write_all(fd.get(), content, tmp);
+            if (::fsync(fd.get()) != 0) throw_errno("fsync " + tmp);
+        } catch (...) {
+            ::unlink(tmp.c_str());
+            throw;
+        }
+    }
+    int rc = ::link(tmp.c_str(), path.c_str());
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    if (rc != 0 && saved == EEXIST) return false;
+    errno = saved;
+    if (rc != 0) throw_errno("link " + tmp + " to " + path);
+    Fd dir(::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() >= 0) ::fsync(dir.get());
+    return true;
 }
 
 void write_file_atomic(const std::string& path, const std::string& content, mode_t mode) {

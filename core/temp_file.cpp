@@ -35,10 +35,11 @@ std::string new_uuid() {
 }
 
 TempFile::TempFile(const std::string& dir) {
-    make_dirs(dir,
-              0755);  // nginx (another user) serves committed files; the data dir guards access
+    // nginx serves committed files through its group (audio/ is setgid to it); nobody else
+    // on the machine may read a recording.
+    make_dirs(dir, 0750);
     path_ = dir + "/upload-" + new_uuid() + ".part";
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd_ < 0) throw_io("create " + path_);
 }
 

@@ -17,7 +17,7 @@ class DiskFullError : public std::runtime_error {
 
 class TempFile {
   public:
-    // Creates a new file (O_EXCL, mode 0644: nginx serves it) with a random name in dir.
+    // Creates a new file (O_EXCL, mode 0640: nginx's group serves it) with a random name in dir.
     explicit TempFile(const std::string& dir);
     ~TempFile();
     TempFile(const TempFile&) = delete;

@@ -12,9 +12,11 @@ Listener::Listener(DbSettings settings, std::vector<std::string> channels)
 
 void Listener::connect() {
     std::string timeout = std::to_string(settings_.connect_timeout_s);
-    const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
+    // As in Db: a `user` after the expanded dbname overrides the connection string's.
+    const char* keys[] = {"dbname", "connect_timeout", "application_name",
+                          settings_.user.empty() ? nullptr : "user", nullptr};
     const char* vals[] = {settings_.conninfo.c_str(), timeout.c_str(),
-                          settings_.application_name.c_str(), nullptr};
+                          settings_.application_name.c_str(), settings_.user.c_str(), nullptr};
     PgConnPtr c(PQconnectdbParams(keys, vals, 1));
     if (!c || PQstatus(c.get()) != CONNECTION_OK) return;
     PQsetNoticeProcessor(

@@ -65,9 +65,16 @@ void Db::ensure_connected() {
                           " -c idle_in_transaction_session_timeout=60000"
                           " -c lock_timeout=" +
                           std::to_string(s_.statement_timeout_ms);
-    const char* keys[] = {"dbname", "connect_timeout", "application_name", "options", nullptr};
+    // libpq applies keywords in order, so a `user` after the expanded dbname wins over the
+    // connection string's.
+    const char* keys[] = {"dbname",
+                          "connect_timeout",
+                          "application_name",
+                          "options",
+                          s_.user.empty() ? nullptr : "user",
+                          nullptr};
     const char* vals[] = {s_.conninfo.c_str(), timeout.c_str(), s_.application_name.c_str(),
-                          options.c_str(), nullptr};
+                          options.c_str(),     s_.user.c_str(), nullptr};
     PgConnPtr c(PQconnectdbParams(keys, vals, /*expand_dbname=*/1));
     if (!c || PQstatus(c.get()) != CONNECTION_OK) {
         std::string msg = c ? PQerrorMessage(c.get()) : "out of memory";

@@ -69,6 +69,7 @@ struct DbSettings {
     std::string application_name;  // shows in pg_stat_activity (api-<pid>, worker-<pid>)
     int connect_timeout_s = 3;
     int statement_timeout_ms = 5000;
+    std::string user = {};  // when set, overrides the conninfo's user (the application role)
 };
 
 class Db {

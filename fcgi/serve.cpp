@@ -31,8 +31,9 @@ core::TokenSettings token_settings(const core::Config& cfg) {
 }
 
 db::DbSettings db_settings(const core::Config& cfg, const char* role) {
-    return db::DbSettings{cfg.db_url, std::string(role) + "-" + std::to_string(getpid()),
-                          cfg.db_connect_timeout_s, cfg.db_statement_timeout_ms};
+    core::DbLogin login = core::app_db_login(cfg);
+    return db::DbSettings{login.conninfo, std::string(role) + "-" + std::to_string(getpid()),
+                          cfg.db_connect_timeout_s, cfg.db_statement_timeout_ms, login.user};
 }
 
 ServeResult serve_one(Exchange& ex, Ctx& ctx, const Router& router, Scoreboard* board, int slot) {

@@ -45,7 +45,7 @@ void write_all_at(int fd, const uint8_t* p, size_t n, off_t at) {
 WavWriter::WavWriter(const std::string& tmp_dir, int sample_rate) : rate_(sample_rate) {
     core::make_dirs(tmp_dir, 0750);
     path_ = tmp_dir + "/live-" + core::new_uuid() + ".wav.part";
-    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd_ < 0) fail("creating the stream's audio file");
     write_header();
 }

@@ -24,6 +24,18 @@ if [ -n "$missing" ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+# The service user the daemons become when started as root (service.user, default rostrum):
+# a system account with no login shell and no home, in no other group.
+svc=${ROSTRUM_SERVICE_USER:-rostrum}
+if ! id -u "$svc" >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deps: no user $svc (as root: useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin $svc)" >&2
+    else
+        useradd --system --user-group --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin --comment "Rostrum daemons" "$svc"
+        echo "deps: created the service user $svc"
+    fi
+fi
 # nginx-light's package starts a system nginx on port 80 where an init system runs; Rostrum
 # runs its own nginx and never needs that one.
 # libjwt0 before 1.10.2-1+deb12u1 compares HMACs with strcmp (CVE-2024-25189).

@@ -14,6 +14,8 @@
 # ROSTRUM_NGINX_WORKERS (auto), and any ROSTRUM_* config key
 # (`rostrum check-config` lists them).
 set -euo pipefail
+# Nothing the stack writes (logs, pid files, rendered configs) is for other local users.
+umask 027
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${ROSTRUM_PORT:-8080}
 DATA=${ROSTRUM_DATA_DIR:-$ROOT/var}
@@ -28,10 +30,13 @@ export ROSTRUM_API_SOCKET=${ROSTRUM_API_SOCKET:-$RUN/api.sock}
 export ROSTRUM_LIVE_SOCKET=${ROSTRUM_LIVE_SOCKET:-$RUN/live.sock}
 EMBEDDED_PG=0
 if [ -z "${ROSTRUM_DB_URL:-}" ] && [ -z "${ROSTRUM_DATABASE_URL:-}" ]; then EMBEDDED_PG=1; fi
-# nginx's workers drop root for www-data; they must reach the API socket.
+# Under root, nginx's workers drop root for www-data and the daemons become the service user
+# (service.user); both must reach the sockets, and nginx the audio (X-Accel-Redirect).
 NGINX_USER=""
+SVC=""
 if [ "$(id -u)" -eq 0 ]; then
     NGINX_USER=www-data
+    SVC=${ROSTRUM_SERVICE_USER:-rostrum}
     export ROSTRUM_API_SOCKET_GROUP=${ROSTRUM_API_SOCKET_GROUP:-www-data}
 fi
 
@@ -118,11 +123,50 @@ port_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null
 }
 
+# own OWNER:GROUP MODE DIR...: creates the directories with that owner and mode.
+own() {
+    local who=$1 mode=$2
+    shift 2
+    mkdir -p "$@"
+    chown "$who" "$@"
+    chmod "$mode" "$@"
+}
+
+# Who may touch what. Under root: the data dir can be crossed (not listed) by the three users
+# that need a way in (postgres to pg/, the service user, www-data); audio/ and its files are the
+# service user's, readable by nginx's group (the setgid bit gives new files that group); run/
+# is the service user's with nginx's group inherited by the sockets it creates; secrets/ is the
+# service user's alone; logs are root's (0640; the daemons write to the descriptors this script
+# opens). As a normal user everything is the caller's (nginx runs as the caller too).
+prepare_dirs() {
+    mkdir -p "$RUN" "$LOG" "$DATA/audio/tmp" "$DATA/secrets" "$NGX/tmp"
+    if [ -z "$SVC" ]; then
+        chmod 0750 "$DATA/audio" "$DATA/audio/tmp" "$LOG"
+        chmod 0700 "$DATA/secrets"
+        chmod -f 0640 "$LOG"/*.log "$NGX"/logs/*.log || true
+        return 0
+    fi
+    id -u "$SVC" >/dev/null 2>&1 ||
+        { say "stack: the service user $SVC does not exist; run scripts/deps.sh (make deps)" >&2; exit 1; }
+    chmod 0711 "$DATA"
+    own "$SVC:$NGINX_USER" 2750 "$RUN" "$DATA/audio" "$DATA/audio/tmp"
+    own "$SVC:$SVC" 0700 "$DATA/secrets"
+    own "root:$NGINX_USER" 0750 "$NGX" "$NGX/tmp"
+    own root:root 0750 "$LOG"
+    # What an older version (or a run as another user) left behind.
+    find "$DATA/audio" \( \! -user "$SVC" -o \! -group "$NGINX_USER" \) -exec chown "$SVC:$NGINX_USER" {} +
+    find "$DATA/audio" -type f \! -perm 0640 -exec chmod 0640 {} +
+    find "$DATA/audio" -mindepth 1 -type d \! -perm 2750 -exec chmod 2750 {} +
+    find "$DATA/secrets" \! -user "$SVC" -exec chown "$SVC:$SVC" {} +
+    chmod -f 0640 "$LOG"/*.log "$NGX"/logs/*.log || true
+    runuser -u "$SVC" -- test -w "$DATA/audio/tmp" -a -w "$RUN" &&
+        runuser -u "$NGINX_USER" -- test -x "$DATA/audio" ||
+        { say "stack: $SVC or $NGINX_USER cannot reach $DATA (a parent directory is closed to them)" >&2; exit 1; }
+}
+
 up() {
     [ -x "$BIN" ] || { say "stack: $BIN is missing; run 'make build' first" >&2; exit 1; }
-    mkdir -p "$RUN" "$LOG" "$DATA/audio"
-    # Audio is readable by its owner and nginx's group only (nginx serves downloads).
-    if [ -n "$NGINX_USER" ]; then chgrp "$NGINX_USER" "$DATA/audio" && chmod 0750 "$DATA/audio"; fi
+    prepare_dirs
     if alive "$RUN/api.pid" && alive "$RUN/worker.pid" && alive "$RUN/live.pid" &&
         alive "$NGX/nginx.pid"; then
         say "Rostrum is already running at http://127.0.0.1:$PORT/ (stop it with: make stop)"

@@ -42,8 +42,9 @@ struct Shared {
 
 db::DbSettings settings(const core::Config& cfg, const std::string& role,
                         int statement_timeout_ms = 60000) {
-    return db::DbSettings{cfg.db_url, role + "-" + std::to_string(getpid()),
-                          cfg.db_connect_timeout_s, statement_timeout_ms};
+    core::DbLogin login = core::app_db_login(cfg);
+    return db::DbSettings{login.conninfo, role + "-" + std::to_string(getpid()),
+                          cfg.db_connect_timeout_s, statement_timeout_ms, login.user};
 }
 
 // The locked_by name of a decoder: host:pid:index (the master names its children with it too).

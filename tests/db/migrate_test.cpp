@@ -38,6 +38,30 @@ TEST(Migrate, ConcurrentRunsApplyEachOnce) {
     EXPECT_EQ(total, db::embedded_migrations().size());
 }
 
+// Everything a migration creates belongs to the owner role; the daemons' role owns nothing.
+TEST(Migrate, TheOwnerRoleOwnsTheSchema) {
+    testdb::TempDatabase t;
+    db::Db d(t.settings());
+    db::migrate(d);
+    static constexpr db::Statement kOwners{"t_owners", R"sql(
+        SELECT count(*) FILTER (WHERE relowner <> 'rostrum_owner'::regrole), count(*)
+          FROM pg_class WHERE relnamespace = 'public'::regnamespace)sql"};
+    db::Result r = d.exec(kOwners);
+    EXPECT_EQ(r.i64(0, 0), 0);
+    EXPECT_GT(r.i64(0, 1), 0);
+}
+
+// The daemons' role must not be able to do more than its grants.
+TEST(Migrate, RefusesAPrivilegedApplicationRole) {
+    testdb::TempDatabase t;
+    db::Db d(t.settings());
+    static constexpr db::Statement kMe{"t_session_user", "SELECT session_user"};
+    std::string superuser = d.exec(kMe).str(0, 0);
+    EXPECT_THROW(db::migrate(d, db::Roles{"rostrum_owner", superuser}), std::runtime_error);
+    EXPECT_THROW(db::migrate(d, db::Roles{"rostrum_owner", "rostrum_owner"}), std::runtime_error);
+    EXPECT_EQ(db::applied_version(d), 0);
+}
+
 TEST(Migrate, VersionsAreIncreasing) {
     int last = 0;
     for (const auto& m : db::embedded_migrations()) {

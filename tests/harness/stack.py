@@ -2,6 +2,9 @@
 (ROSTRUM_TEST_PG, from pg_up.sh), a temp data directory, nginx on a free loopback port and
 `rostrum api`, started by scripts/stack.sh exactly as `make run` starts them.
 
+As in production, the daemons log in as the application role (rostrum_app: DML only) and,
+under root, run as the service user (rostrum); `sql()` is psql as the cluster's superuser.
+
 Knobs: ROSTRUM_TEST_KEEP=1 keeps the temp directory and database; ROSTRUM_TEST_CATLOG=1
 prints the API and nginx logs when a stack stops.
 """
@@ -56,7 +59,9 @@ class Stack:
         self.name = name
         self.db = f"t_{name}_{secrets.token_hex(4)}"
         self.dir = tempfile.mkdtemp(prefix=f"rostrum-{name}-", dir=TMP)
-        os.chmod(self.dir, 0o755)  # nginx's workers (www-data under root) reach the socket
+        # Crossed, not listed, by the users that need a way in (postgres, the service user,
+        # nginx's www-data); stack.sh makes the same choice for a data dir of its own.
+        os.chmod(self.dir, 0o711)
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.embedded_pg = embedded_pg

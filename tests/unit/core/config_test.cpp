@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace {
 
@@ -28,6 +31,39 @@ class Env {
 std::string temp_dir() {
     char tmpl[] = "/tmp/rostrum-config-XXXXXX";
     return mkdtemp(tmpl);
+}
+
+void write_text(const std::string& path, const std::string& text, mode_t mode) {
+    std::ofstream(path) << text;
+    ASSERT_EQ(chmod(path.c_str(), mode), 0);
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Runs load_config(true) in a child that is `uid` (root: any); its exit code: 0 loaded,
+// 3 ConfigError, 4 another error, 5 the test could not become `uid`.
+int load_in_child_as(uid_t uid) {
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        if (setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0) _exit(5);
+        try {
+            core::load_config(true);
+            _exit(0);
+        } catch (const core::ConfigError&) {
+            _exit(3);
+        } catch (...) {
+            _exit(4);
+        }
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+    return WEXITSTATUS(status);
 }
 
 TEST(Config, EnvNames) {
@@ -102,6 +138,82 @@ TEST(Config, GeneratesSecretFileWithMode0600) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     // A second load reads the same secret back.
     EXPECT_EQ(core::load_config(true).jwt_secret, c.jwt_secret);
+    std::filesystem::remove_all(dir);
+}
+
+// A key anyone on the machine can read signs anyone's tokens: refused, with the fix named,
+// and the file left as it was.
+TEST(Config, KeyFileOpenToOthersIsRefused) {
+    Env env;
+    std::string dir = temp_dir();
+    env.set("ROSTRUM_DATA_DIR", dir);
+    env.set("ROSTRUM_JWT_SECRET_FILE", dir + "/jwt.key");
+    std::string key(64, 'k');
+    for (mode_t m : {0644, 0640, 0604, 0660}) {
+        write_text(dir + "/jwt.key", key + "\n", m);
+        try {
+            core::load_config(true);
+            ADD_FAILURE() << "mode " << std::oct << m << " accepted";
+        } catch (const core::ConfigError& e) {
+            std::string msg = e.what();
+            EXPECT_NE(msg.find("jwt.secret_file"), std::string::npos) << msg;
+            EXPECT_NE(msg.find("chmod 600"), std::string::npos) << msg;
+        }
+        EXPECT_EQ(read_text(dir + "/jwt.key"), key + "\n");
+    }
+    write_text(dir + "/jwt.key", key + "\n", 0600);
+    EXPECT_EQ(core::load_config(true).jwt_secret, key);
+    write_text(dir + "/jwt.key", key + "\n", 0400);
+    EXPECT_EQ(core::load_config(true).jwt_secret, key);
+    std::filesystem::remove_all(dir);
+}
+
+// A key file the process cannot read (here: root's, read by nobody) is a fault to report,
+// not a missing key: replacing it would log every user out and hide the fault.
+TEST(Config, UnreadableKeyFileIsNeverReplaced) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to read the file as another user";
+    Env env;
+    std::string dir = temp_dir();
+    ASSERT_EQ(chmod(dir.c_str(), 0777), 0);  // nobody could write a new key beside it
+    env.set("ROSTRUM_DATA_DIR", dir);
+    env.set("ROSTRUM_JWT_SECRET_FILE", dir + "/jwt.key");
+    std::string key(64, 'k');
+    write_text(dir + "/jwt.key", key + "\n", 0600);
+    EXPECT_EQ(load_in_child_as(65534), 3);
+    EXPECT_EQ(read_text(dir + "/jwt.key"), key + "\n");
+    std::filesystem::remove_all(dir);
+}
+
+// Generated only where there is no file; two processes starting at once end up with one key.
+TEST(Config, GeneratedKeyIsNeverWrittenOverAnother) {
+    Env env;
+    std::string dir = temp_dir();
+    env.set("ROSTRUM_DATA_DIR", dir);
+    std::vector<pid_t> kids;
+    for (int i = 0; i < 4; ++i) {
+        pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            try {
+                core::Config c = core::load_config(true);
+                _exit(read_text(dir + "/secrets/jwt.key") == c.jwt_secret + "\n" ? 0 : 1);
+            } catch (...) {
+                _exit(2);
+            }
+        }
+        kids.push_back(pid);
+    }
+    for (pid_t pid : kids) {
+        int status = 0;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    }
+    struct stat st;
+    ASSERT_EQ(stat((dir + "/secrets/jwt.key").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    auto entries = std::distance(std::filesystem::directory_iterator(dir + "/secrets"),
+                                 std::filesystem::directory_iterator());
+    EXPECT_EQ(entries, 1) << "a temp file was left beside the key";
     std::filesystem::remove_all(dir);
 }
 
