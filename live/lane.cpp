@@ -68,6 +68,12 @@ std::string LiveStream::accept(Lane& lane, std::span<const int16_t> pcm) {
     return speech::to_vosk_json(u, opt_);
 }
 
+void LiveStream::record(Lane& lane, std::span<const int16_t> pcm) {
+    if (finished_) return;
+    if (!decoder_) begin(lane);
+    if (wav_) wav_->append(pcm);
+}
+
 std::string LiveStream::finish(Lane& lane) {
     if (!decoder_) begin(lane);
     speech::StreamUpdate u = decoder_->finish();

@@ -63,6 +63,8 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
     std::string finish(Lane& lane);
     // The audio committed and described, when saving and any audio arrived; call after finish.
     std::optional<SavedStream> commit_audio();
+    // Writes audio that was received but will not be decoded (the socket went away first).
+    void record(Lane& lane, std::span<const int16_t> pcm);
     // The socket went away without eof: the decoder goes back, the audio is kept if saving.
     void abandon(Lane& lane);
     // Decodes a slice of audio that arrived but was not decoded yet; false when none waits
