@@ -154,6 +154,8 @@ std::optional<Failure> run_guarded(F&& f) {
         return Failure{false, "the stream's audio could not be stored", e.what()};
     } catch (const std::system_error& e) {
         return Failure{false, "the stream's audio could not be stored", e.what()};
+    } catch (const std::length_error& e) {
+        return Failure{false, "the stream's audio could not be stored", e.what()};
     } catch (const std::exception& e) {
         return Failure{false, "decoder failure", e.what()};
     }
