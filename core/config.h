@@ -44,7 +44,7 @@ struct Config {
     int live_max_sockets_per_user;     // live.max_sockets_per_user: more upgrades answer 429
     int live_send_queue_bytes;         // live.send_queue_bytes: a slower reader is closed (1008)
     int live_events_keep_s;            // live.events_keep_s: stored events older than this pruned
-    int live_recheck_s;  // live.recheck_s: how often open sockets' users are re-checked
+    int live_recheck_s;     // live.recheck_s: how often open sockets' users are re-checked
     int live_max_queued_s;  // live.max_queued_s: audio a stream may have waiting for its lane
     int live_max_ahead_s;   // live.max_ahead_s: audio beyond real time before 1008
     int live_max_streams;   // live.max_streams: open /ws/transcribe sockets; more answer 503

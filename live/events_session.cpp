@@ -90,8 +90,8 @@ void EventsSession::fetched(std::vector<db::StoredEvent> rows, bool ok,
 void EventsSession::feed() {
     const size_t budget = static_cast<size_t>(srv_.cfg().live_send_queue_bytes) / 2;
     while (!page_.empty() && !gone() && !closing_) {
-        std::string text = event_message(page_.front().seq, page_.front().event,
-                                         page_.front().data_json);
+        std::string text =
+            event_message(page_.front().seq, page_.front().event, page_.front().data_json);
         if (queued_bytes() > 0 && queued_bytes() + text.size() > budget) return;
         replayed_.insert(page_.front().seq);
         page_.pop_front();

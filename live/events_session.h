@@ -60,12 +60,12 @@ class EventsSession : public WsSession {
 
     std::optional<int64_t> since_;
     bool replaying_ = false;
-    bool fetching_ = false;         // a page is being read
-    bool more_ = false;             // the last page was full: another may follow
-    bool first_page_ = true;        // the truncation check goes with it
-    int64_t replayed_to_ = 0;       // the last seq read from the table
-    std::deque<db::StoredEvent> page_;                   // read, not yet sent
-    std::unordered_set<int64_t> replayed_;               // sent by the replay (dedupes held_)
+    bool fetching_ = false;                 // a page is being read
+    bool more_ = false;                     // the last page was full: another may follow
+    bool first_page_ = true;                // the truncation check goes with it
+    int64_t replayed_to_ = 0;               // the last seq read from the table
+    std::deque<db::StoredEvent> page_;      // read, not yet sent
+    std::unordered_set<int64_t> replayed_;  // sent by the replay (dedupes held_)
     std::vector<std::pair<int64_t, std::string>> held_;  // live events during the replay
 };
 

@@ -193,8 +193,7 @@ void HttpConnection::user_checked(Request req, std::string path, core::AccessCla
                             : core::ApiError::unavailable("the database is not reachable"));
     }
     timer_.cancel();
-    Identity who{claims.user_id, claims.token_version, claims.expires_at,
-                 request_id(req)};
+    Identity who{claims.user_id, claims.token_version, claims.expires_at, request_id(req)};
     std::shared_ptr<WsSession> s;
     if (path == "/ws/events") {
         s = std::make_shared<EventsSession>(srv_, std::move(sock_), who, since);

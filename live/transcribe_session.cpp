@@ -47,7 +47,8 @@ void TranscribeSession::on_config(const cJSON* config) {
         return close(websocket::close_code::unknown_data, "config must be an object");
     // vosk-server reads these keys and ignores others; so do we.
     if (const cJSON* r = cJSON_GetObjectItemCaseSensitive(config, "sample_rate")) {
-        if (!cJSON_IsNumber(r) || !(r->valuedouble >= 8000 && r->valuedouble <= core::kLiveMaxSampleRate))
+        if (!cJSON_IsNumber(r) ||
+            !(r->valuedouble >= 8000 && r->valuedouble <= core::kLiveMaxSampleRate))
             return close(websocket::close_code::unknown_data,
                          "sample_rate must be between 8000 and 48000");
         opt_.sample_rate = static_cast<int>(r->valuedouble);
@@ -276,31 +277,31 @@ void TranscribeSession::on_gone() {
     if (saving) srv_.save_started();
     Server* srv = &srv_;
     std::string rid = who().request_id;
-    srv_.lane(lane_).post([srv, stream = stream_, saving, rid,
-                           unheard = std::move(unheard)](Lane& lane) {
-        std::optional<SavedStream> saved;
-        try {
-            if (saving)
-                for (const auto& pcm : unheard) stream->record(lane, pcm);
-            stream->abandon(lane);
-            if (saving) saved = stream->commit_audio();
-        } catch (const std::exception& e) {
-            core::log_error("live: keeping a dropped stream failed (request " + rid +
-                            "): " + e.what());
-        }
-        if (!saving) return;
-        if (!saved) return srv->on_io([srv] { srv->save_done(); });
-        srv->db().post([srv, rid, saved = std::move(*saved)](db::Db& db) {
+    srv_.lane(lane_).post(
+        [srv, stream = stream_, saving, rid, unheard = std::move(unheard)](Lane& lane) {
+            std::optional<SavedStream> saved;
             try {
-                store_saved_stream(db, saved);
-                srv->metrics().sessions_saved.fetch_add(1);
+                if (saving)
+                    for (const auto& pcm : unheard) stream->record(lane, pcm);
+                stream->abandon(lane);
+                if (saving) saved = stream->commit_audio();
             } catch (const std::exception& e) {
-                core::log_error("live: saving a dropped stream failed (request " + rid +
+                core::log_error("live: keeping a dropped stream failed (request " + rid +
                                 "): " + e.what());
             }
-            srv->on_io([srv] { srv->save_done(); });
+            if (!saving) return;
+            if (!saved) return srv->on_io([srv] { srv->save_done(); });
+            srv->db().post([srv, rid, saved = std::move(*saved)](db::Db& db) {
+                try {
+                    store_saved_stream(db, saved);
+                    srv->metrics().sessions_saved.fetch_add(1);
+                } catch (const std::exception& e) {
+                    core::log_error("live: saving a dropped stream failed (request " + rid +
+                                    "): " + e.what());
+                }
+                srv->on_io([srv] { srv->save_done(); });
+            });
         });
-    });
 }
 
 }  // namespace live

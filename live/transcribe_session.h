@@ -63,11 +63,11 @@ class TranscribeSession : public WsSession {
     size_t lane_ = 0;
     bool lane_taken_ = false;
     int64_t samples_ = 0;
-    Clock::time_point started_;     // the first frame: "real time" counts from here
+    Clock::time_point started_;  // the first frame: "real time" counts from here
     std::deque<Waiting> waiting_;
-    int64_t queued_samples_ = 0;    // waiting, plus the frame on the lane
-    bool on_lane_ = false;          // a frame (or the eof) is being decoded
-    bool eof_posted_ = false;       // the lane finishes (and saves) the stream
+    int64_t queued_samples_ = 0;  // waiting, plus the frame on the lane
+    bool on_lane_ = false;        // a frame (or the eof) is being decoded
+    bool eof_posted_ = false;     // the lane finishes (and saves) the stream
 };
 
 }  // namespace live

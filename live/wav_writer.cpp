@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <array>
-#include <stdexcept>
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 #include <system_error>
 
 #include "core/fs.h"
