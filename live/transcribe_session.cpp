@@ -2,6 +2,7 @@
 // replies back, eof, saving, and what a dropped socket leaves behind.
 #include "live/transcribe_session.h"
 
+#include <algorithm>
 #include <cstring>
 #include <system_error>
 #include <vector>
@@ -14,6 +15,13 @@
 #include "live/store.h"
 
 namespace live {
+namespace {
+
+// The most audio one lane task decodes for a stream (its frames are cut to this): about 50 ms
+// of one core, the longest another stream's frame waits for this one.
+constexpr double kSliceS = 0.25;
+
+}  // namespace
 
 void TranscribeSession::on_message(bool text, std::string_view data, Clock::time_point at) {
     if (state_ == State::ended)
@@ -116,10 +124,17 @@ void TranscribeSession::on_audio(std::string_view data, Clock::time_point at) {
         return close(websocket::close_code::policy_error,
                      "stream ahead of real time by more than live.max_ahead_s");
     }
-    Waiting w{std::vector<int16_t>(static_cast<size_t>(n)), at, false};
-    std::memcpy(w.pcm.data(), data.data(), data.size());
+    // Slices of at most kSliceS: a large message (up to live.max_message_bytes, 8 s at
+    // 16 kHz) must not hold the lane for the other streams while it is decoded.
+    const auto* samples = reinterpret_cast<const int16_t*>(data.data());
+    const int64_t slice = std::max<int64_t>(1, static_cast<int64_t>(kSliceS * opt_.sample_rate));
+    for (int64_t from = 0; from < n; from += slice) {
+        int64_t len = std::min(slice, n - from);
+        Waiting w{std::vector<int16_t>(samples + from, samples + from + len), at, false,
+                  from + len == n};
+        waiting_.push_back(std::move(w));
+    }
     queued_samples_ += n;
-    waiting_.push_back(std::move(w));
     pump();
 }
 
@@ -168,14 +183,14 @@ std::optional<Failure> run_guarded(F&& f) {
 void TranscribeSession::post_frame(Waiting w) {
     auto self = std::static_pointer_cast<TranscribeSession>(shared_from_this());
     srv_.lane(lane_).post([self, stream = stream_, w = std::move(w)](Lane& lane) {
-        std::string reply;
-        auto failed = run_guarded([&] { reply = stream->accept(lane, w.pcm); });
+        std::optional<std::string> reply;
+        auto failed = run_guarded([&] { reply = stream->accept_slice(lane, w.pcm, w.last); });
         int64_t n = static_cast<int64_t>(w.pcm.size());
         self->srv_.on_io([self, reply = std::move(reply), failed, at = w.at, n] {
             self->queued_samples_ -= n;
             self->on_lane_ = false;
             if (failed) return self->fail(failed->refused, failed->reason, failed->detail);
-            self->replied(reply, at, false);
+            if (reply) self->replied(*reply, at, false);
             self->pump();
             if (self->wants_input()) self->resume_reading();
         });

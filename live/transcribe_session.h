@@ -46,6 +46,7 @@ class TranscribeSession : public WsSession {
         std::vector<int16_t> pcm;
         Clock::time_point at;
         bool eof = false;
+        bool last = true;  // the frame's last slice: its reply goes out
     };
     void ensure_stream(Clock::time_point at);
     void end_stream();

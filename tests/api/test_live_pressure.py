@@ -126,7 +126,7 @@ class LivePressure(unittest.TestCase):
         """Streams 48 kHz audio as fast as the socket takes it, in 0.1 s frames, reading the
         replies alongside; reconnects after each close until `stop` is set. outcome collects
         (close code, reason) and the bytes sent."""
-        frame = 9600
+        frame = MAX_MESSAGE  # the largest message: one frame is 2.7 s of audio
         while not stop.is_set():
             async with websockets.connect(self.url("/ws/transcribe", token), max_size=None) as ws:
                 await ws.send(json.dumps({"config": {"sample_rate": 48000}}))
