@@ -99,6 +99,10 @@ void EventsSession::feed() {
     }
     if (gone() || closing_ || !page_.empty() || fetching_) return;
     if (more_) return fetch();
+    if (held_dropped_) {
+        held_dropped_ = false;  // what was dropped is in the table: one more round reads it
+        return fetch();
+    }
     end_replay();
 }
 

@@ -37,7 +37,13 @@ class EventsSession : public WsSession {
     void push(int64_t seq, const std::string& text) {
         if (gone()) return;
         if (replaying_) {
-            held_.emplace_back(seq, text);
+            // Held events are stored too: past the bound they are dropped and the replay
+            // reads the table once more at its end instead.
+            if (held_.size() >= kMaxHeld) {
+                held_.clear();
+                held_dropped_ = true;
+            }
+            if (!held_dropped_) held_.emplace_back(seq, text);
             return;
         }
         deliver_one(text);
@@ -58,7 +64,10 @@ class EventsSession : public WsSession {
     void feed();
     void end_replay();
 
+    static constexpr size_t kMaxHeld = 4096;
+
     std::optional<int64_t> since_;
+    bool held_dropped_ = false;  // live events were dropped during this round of the replay
     bool replaying_ = false;
     bool fetching_ = false;                 // a page is being read
     bool more_ = false;                     // the last page was full: another may follow

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "core/log.h"
 #include "core/problem.h"
 #include "core/tokens.h"
 #include "db/users.h"
@@ -172,7 +173,9 @@ void HttpConnection::upgrade(Request req, std::string_view path, const fcgi::Par
         bool ok = true;
         try {
             user = db::find_user_auth(db, claims.user_id);
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
+            core::log_warn("live: checking the user of an upgrade (request " + request_id(req) +
+                           "): " + e.what());
             ok = false;
         }
         self->srv_.on_io([self, req = std::move(req), path = std::move(path), claims,

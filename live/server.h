@@ -22,8 +22,11 @@
 //   1008 a slow consumer (send queue beyond live.send_queue_bytes), a stream longer than
 //        live.max_stream_s, a stream more than live.max_ahead_s ahead of real time
 //   1009 a message larger than live.max_message_bytes
-//   1011 a decoder or storage failure
+//   1011 a decoder or storage failure: a fixed reason and "(request <id>)", the detail in
+//        the log under nginx's request id (never libc's or libpq's text in a reason)
 //   1013 the ?since= replay could not be read (the database is away; retry)
+//   (no close) a ?since= older than the stored events: {"event": "replay.truncated", ...}
+//        comes first (live/events_session.h)
 //   4001 the access token expired; 4003 the user was deactivated or deleted; 4004 the
 //        token was revoked (password or role change)
 #pragma once

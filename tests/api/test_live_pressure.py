@@ -306,25 +306,31 @@ class LivePressure(unittest.TestCase):
         user, token, _ = self.st.new_user()
         stored = sorted(self.insert_events(user["id"], 12000))
 
+        def publish(n):
+            return [int(r[0]) for r in self.st.sql(
+                "WITH e AS (INSERT INTO events (user_id, event, data) SELECT "
+                f"'{user['id']}', 'test.live', '{{}}' FROM generate_series(1, {n}) "
+                "RETURNING seq, user_id, event, data) "
+                "SELECT seq, pg_notify('rostrum_events', json_build_object('seq', seq, "
+                "'user_id', user_id, 'event', event, 'data', data)::text) FROM e")]
+
         async def main():
-            got = []
+            got, live = [], []
             async with websockets.connect(self.url("/ws/events", token, since=0),
                                           max_size=None) as ws:
-                while len(got) < len(stored):
+                while len(got) < len(stored) + len(live):
                     m = await recv_json(ws)
                     self.assertIn("seq", m, m)  # no replay.truncated: nothing was pruned
                     got.append(m["seq"])
+                    if len(got) == 1000:  # live events while the replay is under way
+                        live = publish(20)
                 # The socket is still open and live events follow the replay.
-                seq = int(self.st.sql(
-                    "WITH e AS (INSERT INTO events (user_id, event, data) VALUES "
-                    f"('{user['id']}', 'test.live', '{{}}') RETURNING seq, user_id, event, data) "
-                    "SELECT seq, pg_notify('rostrum_events', json_build_object('seq', seq, "
-                    "'user_id', user_id, 'event', event, 'data', data)::text) FROM e")[0][0])
-                self.assertEqual((await recv_json(ws))["seq"], seq)
-            return got
+                after = publish(1)
+                self.assertEqual((await recv_json(ws))["seq"], after[0])
+            return got, live
 
-        got = asyncio.run(main())
-        self.assertEqual(got, stored)
+        got, live = asyncio.run(main())
+        self.assertEqual(got, sorted(stored + live))  # in order, each once
 
     def test_since_older_than_the_stored_window_says_replay_truncated(self):
         user, token, _ = self.st.new_user()
