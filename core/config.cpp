@@ -179,8 +179,17 @@ const std::vector<Row>& rows() {
                 "seconds of audio a stream may be ahead of real time before 1008 (recorded "
                 "files at 2-5x are fine up to about 1.25-2x this long)",
                 &Config::live_max_ahead_s, 600, 1, kLiveMaxStreamSeconds),
-        int_row("live.max_streams", "open /ws/transcribe sockets; more upgrades answer 503",
-                &Config::live_max_streams, 16, 1, 100000),
+        // Each open stream holds a decoder of its own (about 100 MiB): 4 per decoder thread
+        // is about twice what the threads decode in real time (bench/RESULTS.md).
+        Row{{"live.max_streams",
+             "open /ws/transcribe sockets (each holds a ~100 MiB decoder); more upgrades answer "
+             "503 (default 4 x live.decoders)",
+             false},
+            [](Config& c) { return std::to_string(4 * c.live_decoders); },
+            [](Config& c, const std::string& t) {
+                return parse_int(t, 1, 100000, c.live_max_streams);
+            },
+            [](const Config& c) { return std::to_string(c.live_max_streams); }},
         string_row(
             "log.level", "debug|info|warn|error", &Config::log_level,
             [](Config&) { return std::string("info"); }, false,

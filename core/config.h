@@ -47,7 +47,7 @@ struct Config {
     int live_recheck_s;     // live.recheck_s: how often open sockets' users are re-checked
     int live_max_queued_s;  // live.max_queued_s: audio a stream may have waiting for its lane
     int live_max_ahead_s;   // live.max_ahead_s: audio beyond real time before 1008
-    int live_max_streams;   // live.max_streams: open /ws/transcribe sockets; more answer 503
+    int live_max_streams;   // live.max_streams: open /ws/transcribe sockets (4 x decoders); 503
 };
 
 // /ws/transcribe's sample_rate is at most this (vosk's range is 8000..48000).

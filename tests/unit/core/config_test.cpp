@@ -104,7 +104,9 @@ TEST(Config, LiveBackPressureDefaults) {
     core::Config c = core::load_config(false);
     EXPECT_EQ(c.live_max_queued_s, 5);
     EXPECT_EQ(c.live_max_ahead_s, 600);
-    EXPECT_EQ(c.live_max_streams, 16);
+    EXPECT_EQ(c.live_max_streams, 4 * c.live_decoders);  // each stream holds a decoder
+    env.set("ROSTRUM_LIVE_DECODERS", "3");
+    EXPECT_EQ(core::load_config(false).live_max_streams, 12);
     env.set("ROSTRUM_LIVE_MAX_STREAMS", "0");
     EXPECT_THROW(core::load_config(false), core::ConfigError);
 }
