@@ -10,14 +10,13 @@ import base64
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import unittest
 import wave
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
-from stack import BIN, Stack  # noqa: E402
+from stack import Stack  # noqa: E402
 
 import websockets  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
@@ -51,17 +50,6 @@ def upsample3(pcm):
     for i in range(0, len(pcm), 2):
         out += pcm[i:i + 2] * 3
     return bytes(out)
-
-
-def word_error_rate(ref, hyp):
-    r, h = ref.split(), hyp.split()
-    d = list(range(len(h) + 1))
-    for i in range(1, len(r) + 1):
-        prev, d[0] = d[0], i
-        for j in range(1, len(h) + 1):
-            cur = min(d[j] + 1, d[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
-            prev, d[j] = d[j], cur
-    return d[len(h)] / max(1, len(r))
 
 
 def vm_rss(pid):
@@ -230,37 +218,6 @@ class LivePressure(unittest.TestCase):
         code, reason = next(c for c in outcome["closes"] if c[0] == 1008)
         self.assertIn("ahead of real time", reason)
         self.assertIn("live.max_ahead_s", reason)
-
-    def test_large_messages_decoded_in_slices_get_one_reply_each_and_the_same_text(self):
-        _, token, _ = self.st.new_user()
-        clip = pcm16k(CLIP)
-        half = len(clip) // 4 * 2  # two messages of 2 s: eight slices each
-
-        async def main():
-            async with websockets.connect(self.url("/ws/transcribe", token)) as ws:
-                replies = []
-                for part in (clip[:half], clip[half:]):
-                    await ws.send(part)
-                    replies.append(await recv_json(ws))
-                await ws.send('{"eof": 1}')
-                final = await recv_json(ws)
-                rest = []
-                try:
-                    while True:
-                        rest.append(await asyncio.wait_for(ws.recv(), RECV_TIMEOUT))
-                except ConnectionClosed:
-                    pass
-                return replies, final, rest, ws.close_code
-
-        replies, final, rest, code = asyncio.run(main())
-        # exactly one reply per message, then the final, then the close
-        self.assertEqual((rest, code), ([], 1000))
-        self.assertIn("text", final)
-        text = " ".join([r["text"] for r in replies if "result" in r and r["text"]] +
-                        [final["text"]]).strip()
-        ref = subprocess.run([BIN, "transcribe", CLIP], capture_output=True, text=True,
-                             check=True, env=self.st.env).stdout.strip().lower()
-        self.assertLessEqual(word_error_rate(ref, text), 0.35, (ref, text))
 
     def test_streams_beyond_max_streams_get_503_with_retry_after(self):
         _, token, _ = self.st.new_user()
