@@ -268,8 +268,10 @@ const std::vector<Row>& rows() {
                 &Config::live_max_message_bytes, 262144, 1024, 16 << 20),
         int_row("live.idle_timeout_s", "a socket silent this long (after a ping) is closed",
                 &Config::live_idle_timeout_s, 60, 2, 3600),
-        int_row("live.max_stream_s", "longest live transcription stream in seconds of audio",
-                &Config::live_max_stream_s, 3600, 1, 86400),
+        int_row("live.max_stream_s",
+                "longest live transcription stream in seconds of audio (a saved one is a WAV: "
+                "at most 44739 s at 48 kHz)",
+                &Config::live_max_stream_s, 3600, 1, kLiveMaxStreamSeconds),
         int_row("live.max_sockets_per_user", "open sockets per user; more upgrades answer 429",
                 &Config::live_max_sockets_per_user, 16, 1, 100000),
         int_row("live.send_queue_bytes", "unsent bytes a socket may queue before 1008",
@@ -279,6 +281,25 @@ const std::vector<Row>& rows() {
         int_row("live.recheck_s",
                 "seconds between checks that open sockets' tokens and users are still valid",
                 &Config::live_recheck_s, 30, 1, 60),
+        int_row("live.max_queued_s",
+                "seconds of a stream's audio waiting for its decoder before the socket is no "
+                "longer read (back-pressure)",
+                &Config::live_max_queued_s, 5, 1, 600),
+        int_row("live.max_ahead_s",
+                "seconds of audio a stream may be ahead of real time before 1008 (recorded "
+                "files at 2-5x are fine up to about 1.25-2x this long)",
+                &Config::live_max_ahead_s, 600, 1, kLiveMaxStreamSeconds),
+        // Each open stream holds a decoder of its own (about 100 MiB): 4 per decoder thread
+        // is about twice what the threads decode in real time (bench/RESULTS.md).
+        Row{{"live.max_streams",
+             "open /ws/transcribe sockets (each holds a ~100 MiB decoder); more upgrades answer "
+             "503 (default 4 x live.decoders)",
+             false},
+            [](Config& c) { return std::to_string(4 * c.live_decoders); },
+            [](Config& c, const std::string& t) {
+                return parse_int(t, 1, 100000, c.live_max_streams);
+            },
+            [](const Config& c) { return std::to_string(c.live_max_streams); }},
         string_row(
             "log.level", "debug|info|warn|error", &Config::log_level,
             [](Config&) { return std::string("info"); }, false,

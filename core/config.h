@@ -61,8 +61,18 @@ struct Config {
     int live_max_sockets_per_user;     // live.max_sockets_per_user: more upgrades answer 429
     int live_send_queue_bytes;         // live.send_queue_bytes: a slower reader is closed (1008)
     int live_events_keep_s;            // live.events_keep_s: stored events older than this pruned
-    int live_recheck_s;  // live.recheck_s: how often open sockets' users are re-checked
+    int live_recheck_s;     // live.recheck_s: how often open sockets' users are re-checked
+    int live_max_queued_s;  // live.max_queued_s: audio a stream may have waiting for its lane
+    int live_max_ahead_s;   // live.max_ahead_s: audio beyond real time before 1008
+    int live_max_streams;   // live.max_streams: open /ws/transcribe sockets (4 x decoders); 503
 };
+
+// /ws/transcribe's sample_rate is at most this (vosk's range is 8000..48000).
+constexpr int kLiveMaxSampleRate = 48000;
+// The longest live.max_stream_s: a saved stream's WAV (44-byte header, 16-bit samples at up to
+// kLiveMaxSampleRate) must keep its RIFF size field (data + 36) within 32 bits.
+constexpr int kLiveMaxStreamSeconds =
+    static_cast<int>((UINT32_MAX - 36ULL) / (2ULL * kLiveMaxSampleRate));  // 44739 s, 12.4 h
 
 // A bad value: the message names the key and the value ("api.workers must be ...").
 class ConfigError : public std::runtime_error {

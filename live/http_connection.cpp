@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "core/log.h"
 #include "core/problem.h"
 #include "core/tokens.h"
 #include "db/users.h"
@@ -126,6 +127,14 @@ std::optional<std::string_view> header(const Request& req, http::field f) {
     return std::string_view(it->value().data(), it->value().size());
 }
 
+// nginx's $request_id (X-Request-Id), quoted in close reasons and logs; anything else is not
+// trusted into them.
+std::string request_id(const Request& req) {
+    auto it = req.find("X-Request-Id");
+    if (it == req.end()) return {};
+    return clean_request_id(std::string_view(it->value().data(), it->value().size()));
+}
+
 // Token, origin and parameters are checked here; the user's row on the database thread.
 void HttpConnection::upgrade(Request req, std::string_view path, const fcgi::Params& query) {
     check_origin(header(req, http::field::origin), header(req, http::field::host).value_or(""),
@@ -142,7 +151,16 @@ void HttpConnection::upgrade(Request req, std::string_view path, const fcgi::Par
         allow_params(query, {"save", "kind", "title", "patient_id"});
         save = save_target(query);
     }
+    bool stream = path == "/ws/transcribe";
+    if (stream && !srv_.reserve_stream()) {
+        core::ApiError e(503, "Service Unavailable",
+                         "the live daemon has as many streams as it takes (live.max_streams)", {},
+                         "/problems/too-many-streams");
+        e.headers.emplace_back("Retry-After", "5");
+        throw e;
+    }
     if (!srv_.reserve_slot(claims->user_id)) {
+        if (stream) srv_.release_stream();
         core::ApiError e(429, "Too Many Requests",
                          "too many open sockets for this user (live.max_sockets_per_user)", {},
                          "/problems/too-many-sockets");
@@ -155,7 +173,9 @@ void HttpConnection::upgrade(Request req, std::string_view path, const fcgi::Par
         bool ok = true;
         try {
             user = db::find_user_auth(db, claims.user_id);
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
+            core::log_warn("live: checking the user of an upgrade (request " + request_id(req) +
+                           "): " + e.what());
             ok = false;
         }
         self->srv_.on_io([self, req = std::move(req), path = std::move(path), claims,
@@ -171,11 +191,12 @@ void HttpConnection::user_checked(Request req, std::string path, core::AccessCla
                                   std::optional<db::User> user, bool db_ok) {
     if (!db_ok || !user || !user->is_active || user->token_version != claims.token_version) {
         srv_.release_slot(claims.user_id);
+        if (path == "/ws/transcribe") srv_.release_stream();
         return refuse(db_ok ? core::ApiError::unauthorized("access token revoked")
                             : core::ApiError::unavailable("the database is not reachable"));
     }
     timer_.cancel();
-    Identity who{claims.user_id, claims.token_version, claims.expires_at};
+    Identity who{claims.user_id, claims.token_version, claims.expires_at, request_id(req)};
     std::shared_ptr<WsSession> s;
     if (path == "/ws/events") {
         s = std::make_shared<EventsSession>(srv_, std::move(sock_), who, since);

@@ -59,13 +59,27 @@ void LiveStream::collect(const speech::StreamUpdate& u) {
     words_.insert(words_.end(), u.words.begin(), u.words.end());
 }
 
-std::string LiveStream::accept(Lane& lane, std::span<const int16_t> pcm) {
+void LiveStream::record(Lane& lane, std::span<const int16_t> pcm) {
+    if (finished_) return;
     if (!decoder_) begin(lane);
-    // The audio is on disk before its reply goes out: a dropped socket keeps what it sent.
+    if (wav_) wav_->append(pcm);
+}
+
+std::optional<std::string> LiveStream::accept_slice(Lane& lane, std::span<const int16_t> pcm,
+                                                    bool last) {
+    if (!decoder_) begin(lane);
     if (wav_) wav_->append(pcm);
     speech::StreamUpdate u = decoder_->accept(pcm);
     collect(u);
-    return speech::to_vosk_json(u, opt_);
+    if (u.final) {
+        frame_result_.final = true;
+        if (!u.text.empty()) frame_result_.text += (frame_result_.text.empty() ? "" : " ") + u.text;
+        frame_result_.words.insert(frame_result_.words.end(), u.words.begin(), u.words.end());
+    }
+    if (!last) return std::nullopt;
+    std::string reply = speech::to_vosk_json(frame_result_.final ? frame_result_ : u, opt_);
+    frame_result_ = {};
+    return reply;
 }
 
 std::string LiveStream::finish(Lane& lane) {

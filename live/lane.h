@@ -56,13 +56,18 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
   public:
     LiveStream(speech::StreamOptions opt, std::optional<SaveTarget> save);
 
-    // One vosk reply for the frame. Throws std::invalid_argument when the options are refused
-    // by the decoder (unknown phrase words), anything else for a decoder failure.
-    std::string accept(Lane& lane, std::span<const int16_t> pcm);
+    // A frame comes in slices, each its own lane task so that other streams' frames run
+    // between them. Every slice is decoded (and recorded); the last returns the frame's one
+    // vosk reply, as if it had been decoded whole: the results of every slice, else the
+    // partial after the last. Throws std::invalid_argument when the options are refused by
+    // the decoder (unknown phrase words), anything else for a decoder failure.
+    std::optional<std::string> accept_slice(Lane& lane, std::span<const int16_t> pcm, bool last);
     // The final vosk reply; the decoder goes back to the lane.
     std::string finish(Lane& lane);
     // The audio committed and described, when saving and any audio arrived; call after finish.
     std::optional<SavedStream> commit_audio();
+    // Writes audio that was received but will not be decoded (the socket went away first).
+    void record(Lane& lane, std::span<const int16_t> pcm);
     // The socket went away without eof: the decoder goes back, the audio is kept if saving.
     void abandon(Lane& lane);
     // Decodes a slice of audio that arrived but was not decoded yet; false when none waits
@@ -80,6 +85,7 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
     std::unique_ptr<WavWriter> wav_;
     std::vector<speech::Word> words_;
     std::string text_;
+    speech::StreamUpdate frame_result_;  // results of the frame's slices so far
     bool finished_ = false;
 };
 

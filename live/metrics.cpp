@@ -60,6 +60,13 @@ std::string Metrics::render() const {
            "upgrade requests answered 4xx instead of a socket", upgrades_refused.load());
     metric(o, "rostrum_live_sessions_saved_total", "counter", "streams stored as sessions (save=1)",
            sessions_saved.load());
+    metric(o, "rostrum_live_streams_ahead_closed_total", "counter",
+           "streams closed 1008 for running ahead of real time", streams_ahead_closed.load());
+    metric(o, "rostrum_live_reads_paused_total", "counter",
+           "times a stream's socket was left unread while its audio waited (back-pressure)",
+           reads_paused.load());
+    metric(o, "rostrum_live_replays_truncated_total", "counter",
+           "?since= replays that began after events the client missed", replays_truncated.load());
     metric(o, "rostrum_live_listener_reconnects_total", "counter",
            "times the LISTEN connection came back and the daemon caught up from the table",
            listener_reconnects.load());

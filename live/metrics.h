@@ -35,6 +35,9 @@ struct Metrics {
     std::atomic<int64_t> upgrades_refused{0};
     std::atomic<int64_t> sessions_saved{0};
     std::atomic<int64_t> listener_reconnects{0};
+    std::atomic<int64_t> streams_ahead_closed{0};  // 1008: ahead of real time (live.max_ahead_s)
+    std::atomic<int64_t> reads_paused{0};          // back-pressure: a socket left unread
+    std::atomic<int64_t> replays_truncated{0};     // ?since= older than the stored events
     Histogram partial_latency;
     Histogram final_latency;
 

@@ -16,6 +16,7 @@
 #include "live/daemon.h"
 #include "live/events_session.h"
 #include "live/http_connection.h"
+#include "live/transcribe_session.h"
 #include "live/upgrade.h"
 
 namespace live {
@@ -119,12 +120,21 @@ void Server::release_slot(const std::string& user_id) {
     if (--it->second <= 0) slots_.erase(it);
 }
 
+bool Server::reserve_stream() {
+    if (open_streams_ >= cfg_.live_max_streams) return false;
+    ++open_streams_;
+    return true;
+}
+
 void Server::add(const std::shared_ptr<WsSession>& s) {
     sessions_.emplace(s->id(), s);
 }
 
 void Server::remove(const WsSession& s) {
-    if (sessions_.erase(s.id())) release_slot(s.who().user_id);
+    if (sessions_.erase(s.id())) {
+        release_slot(s.who().user_id);
+        if (dynamic_cast<const TranscribeSession*>(&s)) release_stream();
+    }
     if (dynamic_cast<const EventsSession*>(&s)) metrics_.open_event_sockets.fetch_sub(1);
     auto it = subscribers_.find(s.who().user_id);
     if (it == subscribers_.end()) return;

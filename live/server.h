@@ -20,10 +20,13 @@
 //        sample_rate outside 8000..48000, phrase_list words the dictionary lacks
 //   1007 a control message that is not JSON (Beast also uses it for invalid UTF-8)
 //   1008 a slow consumer (send queue beyond live.send_queue_bytes), a stream longer than
-//        live.max_stream_s
+//        live.max_stream_s, a stream more than live.max_ahead_s ahead of real time
 //   1009 a message larger than live.max_message_bytes
-//   1011 a decoder or storage failure
+//   1011 a decoder or storage failure: a fixed reason and "(request <id>)", the detail in
+//        the log under nginx's request id (never libc's or libpq's text in a reason)
 //   1013 the ?since= replay could not be read (the database is away; retry)
+//   (no close) a ?since= older than the stored events: {"event": "replay.truncated", ...}
+//        comes first (live/events_session.h)
 //   4001 the access token expired; 4003 the user was deactivated or deleted; 4004 the
 //        token was revoked (password or role change)
 #pragma once
@@ -66,6 +69,9 @@ class Server {
     // Per-user socket slots, taken before the upgrade, released when the socket is gone.
     bool reserve_slot(const std::string& user_id);
     void release_slot(const std::string& user_id);
+    // /ws/transcribe sockets, at most live.max_streams (taken before the upgrade: 503 beyond).
+    bool reserve_stream();
+    void release_stream() { --open_streams_; }
 
     void add(const std::shared_ptr<WsSession>& s);
     void remove(const WsSession& s);
@@ -111,6 +117,7 @@ class Server {
     uint64_t next_id_ = 1;
     std::unordered_map<uint64_t, std::weak_ptr<WsSession>> sessions_;
     std::unordered_map<std::string, int> slots_;
+    int open_streams_ = 0;
     std::unordered_map<std::string, std::vector<std::weak_ptr<EventsSession>>> subscribers_;
     std::set<int64_t> seen_;
     int pending_saves_ = 0;

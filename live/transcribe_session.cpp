@@ -2,16 +2,26 @@
 // replies back, eof, saving, and what a dropped socket leaves behind.
 #include "live/transcribe_session.h"
 
+#include <algorithm>
 #include <cstring>
+#include <system_error>
 #include <vector>
 
 #include "core/json.h"
 #include "core/log.h"
 #include "core/problem.h"
+#include "core/temp_file.h"
 #include "live/server.h"
 #include "live/store.h"
 
 namespace live {
+namespace {
+
+// The most audio one lane task decodes for a stream (its frames are cut to this): about 50 ms
+// of one core, the longest another stream's frame waits for this one.
+constexpr double kSliceS = 0.25;
+
+}  // namespace
 
 void TranscribeSession::on_message(bool text, std::string_view data, Clock::time_point at) {
     if (state_ == State::ended)
@@ -45,7 +55,8 @@ void TranscribeSession::on_config(const cJSON* config) {
         return close(websocket::close_code::unknown_data, "config must be an object");
     // vosk-server reads these keys and ignores others; so do we.
     if (const cJSON* r = cJSON_GetObjectItemCaseSensitive(config, "sample_rate")) {
-        if (!cJSON_IsNumber(r) || !(r->valuedouble >= 8000 && r->valuedouble <= 48000))
+        if (!cJSON_IsNumber(r) ||
+            !(r->valuedouble >= 8000 && r->valuedouble <= core::kLiveMaxSampleRate))
             return close(websocket::close_code::unknown_data,
                          "sample_rate must be between 8000 and 48000");
         opt_.sample_rate = static_cast<int>(r->valuedouble);
@@ -73,12 +84,13 @@ void TranscribeSession::on_config(const cJSON* config) {
     }
 }
 
-void TranscribeSession::ensure_stream() {
+void TranscribeSession::ensure_stream(Clock::time_point at) {
     if (stream_) return;
     stream_ = std::make_shared<LiveStream>(opt_, save_);
     lane_ = srv_.pick_lane();
     lane_taken_ = true;
     state_ = State::streaming;
+    started_ = at;
     srv_.metrics().active_streams.fetch_add(1);
     srv_.metrics().streams_total.fetch_add(1);
 }
@@ -90,6 +102,10 @@ void TranscribeSession::end_stream() {
     srv_.metrics().active_streams.fetch_sub(1);
 }
 
+bool TranscribeSession::wants_input() const {
+    return queued_samples_ <= static_cast<int64_t>(srv_.cfg().live_max_queued_s) * opt_.sample_rate;
+}
+
 void TranscribeSession::on_audio(std::string_view data, Clock::time_point at) {
     if (data.size() % 2 != 0)
         return close(websocket::close_code::unknown_data,
@@ -97,50 +113,112 @@ void TranscribeSession::on_audio(std::string_view data, Clock::time_point at) {
     int64_t n = static_cast<int64_t>(data.size() / 2);
     if (samples_ + n > static_cast<int64_t>(srv_.cfg().live_max_stream_s) * opt_.sample_rate)
         return close(websocket::close_code::policy_error, "stream longer than live.max_stream_s");
+    ensure_stream(at);
     samples_ += n;
-    ensure_stream();
-    std::vector<int16_t> pcm(static_cast<size_t>(n));
-    std::memcpy(pcm.data(), data.data(), data.size());
+    // Ahead of real time: more audio than wall time since the first frame. Back-pressure
+    // already bounds what waits; this bounds how long one stream may take more than its share.
+    double ahead = static_cast<double>(samples_) / opt_.sample_rate -
+                   std::chrono::duration<double>(at - started_).count();
+    if (ahead > srv_.cfg().live_max_ahead_s) {
+        srv_.metrics().streams_ahead_closed.fetch_add(1);
+        return close(websocket::close_code::policy_error,
+                     "stream ahead of real time by more than live.max_ahead_s");
+    }
+    // Slices of at most kSliceS: a large message (up to live.max_message_bytes, 8 s at
+    // 16 kHz) must not hold the lane for the other streams while it is decoded.
+    const auto* samples = reinterpret_cast<const int16_t*>(data.data());
+    const int64_t slice = std::max<int64_t>(1, static_cast<int64_t>(kSliceS * opt_.sample_rate));
+    for (int64_t from = 0; from < n; from += slice) {
+        int64_t len = std::min(slice, n - from);
+        Waiting w{std::vector<int16_t>(samples + from, samples + from + len), at, false,
+                  from + len == n};
+        waiting_.push_back(std::move(w));
+    }
+    queued_samples_ += n;
+    pump();
+}
+
+// Hands the next waiting frame to the lane when none of this stream's is there.
+void TranscribeSession::pump() {
+    if (on_lane_ || waiting_.empty() || closing_ || gone()) return;
+    Waiting w = std::move(waiting_.front());
+    waiting_.pop_front();
+    on_lane_ = true;
+    if (w.eof) {
+        eof_posted_ = true;
+        return post_eof(w.at);
+    }
+    post_frame(std::move(w));
+}
+
+namespace {
+
+// What went wrong on the lane, as the client is told (a fixed text) and as the log says.
+struct Failure {
+    bool refused = false;  // the options were refused: 1003 with our own message
+    std::string reason;
+    std::string detail;
+};
+
+template <class F>
+std::optional<Failure> run_guarded(F&& f) {
+    try {
+        f();
+    } catch (const std::invalid_argument& e) {
+        return Failure{true, e.what(), e.what()};  // speech/'s own text naming the bad option
+    } catch (const core::DiskFullError& e) {
+        return Failure{false, "the stream's audio could not be stored", e.what()};
+    } catch (const std::system_error& e) {
+        return Failure{false, "the stream's audio could not be stored", e.what()};
+    } catch (const std::length_error& e) {
+        return Failure{false, "the stream's audio could not be stored", e.what()};
+    } catch (const std::exception& e) {
+        return Failure{false, "decoder failure", e.what()};
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+void TranscribeSession::post_frame(Waiting w) {
     auto self = std::static_pointer_cast<TranscribeSession>(shared_from_this());
-    srv_.lane(lane_).post([self, stream = stream_, pcm = std::move(pcm), at](Lane& lane) {
-        std::string reply, error;
-        bool refused = false;
-        try {
-            reply = stream->accept(lane, pcm);
-        } catch (const std::invalid_argument& e) {
-            error = e.what();
-            refused = true;
-        } catch (const std::exception& e) {
-            error = e.what();
-        }
-        self->srv_.on_io([self, reply = std::move(reply), error = std::move(error), refused, at] {
-            self->replied(reply, error, refused, at, false);
+    srv_.lane(lane_).post([self, stream = stream_, w = std::move(w)](Lane& lane) {
+        std::optional<std::string> reply;
+        auto failed = run_guarded([&] { reply = stream->accept_slice(lane, w.pcm, w.last); });
+        int64_t n = static_cast<int64_t>(w.pcm.size());
+        self->srv_.on_io([self, reply = std::move(reply), failed, at = w.at, n] {
+            self->queued_samples_ -= n;
+            self->on_lane_ = false;
+            if (failed) return self->fail(failed->refused, failed->reason, failed->detail);
+            if (reply) self->replied(*reply, at, false);
+            self->pump();
+            if (self->wants_input()) self->resume_reading();
         });
     });
 }
 
 void TranscribeSession::on_eof(Clock::time_point at) {
-    ensure_stream();
+    ensure_stream(at);
     state_ = State::ended;
+    waiting_.push_back(Waiting{{}, at, true});
+    pump();
+}
+
+void TranscribeSession::post_eof(Clock::time_point at) {
     auto self = std::static_pointer_cast<TranscribeSession>(shared_from_this());
     if (save_) srv_.save_started();
     srv_.lane(lane_).post([self, stream = stream_, at, saving = save_.has_value()](Lane& lane) {
-        std::string reply, error;
-        bool refused = false;
+        std::string reply;
         std::optional<SavedStream> saved;
-        try {
+        auto failed = run_guarded([&] {
             reply = stream->finish(lane);
             if (saving) saved = stream->commit_audio();
-        } catch (const std::invalid_argument& e) {
-            error = e.what();
-            refused = true;
-            stream->abandon(lane);
-        } catch (const std::exception& e) {
-            error = e.what();
-            stream->abandon(lane);
-        }
-        self->srv_.on_io([self, reply = std::move(reply), error, refused, at] {
-            self->replied(reply, error, refused, at, true);
+        });
+        if (failed) stream->abandon(lane);
+        self->srv_.on_io([self, reply = std::move(reply), failed, at] {
+            self->on_lane_ = false;
+            if (failed) return self->fail(failed->refused, failed->reason, failed->detail);
+            self->replied(reply, at, true);
         });
         if (!saving) return;
         if (!saved) {
@@ -158,15 +236,17 @@ void TranscribeSession::on_eof(Clock::time_point at) {
         });
     });
 }
-
-void TranscribeSession::replied(const std::string& reply, const std::string& error, bool refused,
-                                Clock::time_point at, bool final) {
-    if (!error.empty()) {
-        core::log_warn("live: stream failed: " + error);
-        return close(
-            refused ? websocket::close_code::unknown_data : websocket::close_code::internal_error,
-            error);
+// The client gets a fixed text (and the request id to quote); the log gets what failed.
+void TranscribeSession::fail(bool refused, const std::string& reason, const std::string& detail) {
+    if (refused) {
+        core::log_warn("live: stream refused (request " + who().request_id + "): " + detail);
+        return close(websocket::close_code::unknown_data, reason);
     }
+    core::log_error("live: stream failed (request " + who().request_id + "): " + detail);
+    close(websocket::close_code::internal_error, with_request_id(reason, who()));
+}
+
+void TranscribeSession::replied(const std::string& reply, Clock::time_point at, bool final) {
     double latency = std::chrono::duration<double>(Clock::now() - at).count();
     if (final) {
         srv_.metrics().final_latency.observe(latency);
@@ -184,8 +264,10 @@ void TranscribeSession::replied(const std::string& reply, const std::string& err
 void TranscribeSession::saved(const std::string& session_id, const std::string& error) {
     srv_.save_done();
     if (!error.empty()) {
-        core::log_error("live: saving a stream failed: " + error);
-        return close(websocket::close_code::internal_error, "the stream could not be saved");
+        core::log_error("live: saving a stream failed (request " + who().request_id +
+                        "): " + error);
+        return close(websocket::close_code::internal_error,
+                     with_request_id("the stream could not be saved", who()));
     }
     if (!session_id.empty()) {
         srv_.metrics().sessions_saved.fetch_add(1);
@@ -197,33 +279,44 @@ void TranscribeSession::saved(const std::string& session_id, const std::string& 
 }
 
 void TranscribeSession::on_gone() {
-    if (!stream_ || state_ == State::ended) return;
-    // Dropped mid-stream: the decoder goes back; with save=1 what was received is kept.
+    if (!stream_ || eof_posted_) return;  // the eof's task finishes (and saves) the stream
+    // Dropped (or closed) mid-stream: the decoder goes back; with save=1 what was received is
+    // kept, frames that never reached the lane included.
     state_ = State::ended;
     end_stream();
+    std::vector<std::vector<int16_t>> unheard;
+    for (auto& w : waiting_)
+        if (!w.eof) unheard.push_back(std::move(w.pcm));
+    waiting_.clear();
     bool saving = save_.has_value();
     if (saving) srv_.save_started();
     Server* srv = &srv_;
-    srv_.lane(lane_).post([srv, stream = stream_, saving](Lane& lane) {
-        std::optional<SavedStream> saved;
-        try {
-            stream->abandon(lane);
-            if (saving) saved = stream->commit_audio();
-        } catch (const std::exception& e) {
-            core::log_error(std::string("live: keeping a dropped stream failed: ") + e.what());
-        }
-        if (!saving) return;
-        if (!saved) return srv->on_io([srv] { srv->save_done(); });
-        srv->db().post([srv, saved = std::move(*saved)](db::Db& db) {
+    std::string rid = who().request_id;
+    srv_.lane(lane_).post(
+        [srv, stream = stream_, saving, rid, unheard = std::move(unheard)](Lane& lane) {
+            std::optional<SavedStream> saved;
             try {
-                store_saved_stream(db, saved);
-                srv->metrics().sessions_saved.fetch_add(1);
+                if (saving)
+                    for (const auto& pcm : unheard) stream->record(lane, pcm);
+                stream->abandon(lane);
+                if (saving) saved = stream->commit_audio();
             } catch (const std::exception& e) {
-                core::log_error(std::string("live: saving a dropped stream failed: ") + e.what());
+                core::log_error("live: keeping a dropped stream failed (request " + rid +
+                                "): " + e.what());
             }
-            srv->on_io([srv] { srv->save_done(); });
+            if (!saving) return;
+            if (!saved) return srv->on_io([srv] { srv->save_done(); });
+            srv->db().post([srv, rid, saved = std::move(*saved)](db::Db& db) {
+                try {
+                    store_saved_stream(db, saved);
+                    srv->metrics().sessions_saved.fetch_add(1);
+                } catch (const std::exception& e) {
+                    core::log_error("live: saving a dropped stream failed (request " + rid +
+                                    "): " + e.what());
+                }
+                srv->on_io([srv] { srv->save_done(); });
+            });
         });
-    });
 }
 
 }  // namespace live

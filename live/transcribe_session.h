@@ -2,11 +2,18 @@
 // (each answered by exactly one partial or result, decoded on the stream's lane), {"eof": 1}
 // for the final result; with save=1 the stream becomes a session and {"session_id"} comes
 // before the close.
+//
+// Back-pressure: frames wait here, on the I/O thread, and ONE at a time is on the lane, so
+// the lane's queue holds at most one frame per stream and its streams take turns whatever
+// rate each sends (a stream ahead of real time cannot stall the others). Beyond
+// live.max_queued_s of waiting audio the socket is not read (TCP holds the client back);
+// a stream more than live.max_ahead_s ahead of real time is closed 1008.
 #pragma once
 
 #include <cjson/cJSON.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +33,7 @@ class TranscribeSession : public WsSession {
   protected:
     void on_message(bool text, std::string_view data, Clock::time_point at) override;
     void on_gone() override;
+    bool wants_input() const override;
 
   private:
     enum class State { configuring, streaming, ended };
@@ -33,10 +41,20 @@ class TranscribeSession : public WsSession {
     void on_config(const cJSON* config);
     void on_audio(std::string_view data, Clock::time_point at);
     void on_eof(Clock::time_point at);
-    void ensure_stream();
+    // A frame (or eof) received and not yet handed to the lane.
+    struct Waiting {
+        std::vector<int16_t> pcm;
+        Clock::time_point at;
+        bool eof = false;
+        bool last = true;  // the frame's last slice: its reply goes out
+    };
+    void ensure_stream(Clock::time_point at);
     void end_stream();
-    void replied(const std::string& reply, const std::string& error, bool refused,
-                 Clock::time_point at, bool final);
+    void pump();
+    void post_frame(Waiting w);
+    void post_eof(Clock::time_point at);
+    void fail(bool refused, const std::string& reason, const std::string& detail);
+    void replied(const std::string& reply, Clock::time_point at, bool final);
     void saved(const std::string& session_id, const std::string& error);
 
     std::optional<SaveTarget> save_;
@@ -46,6 +64,11 @@ class TranscribeSession : public WsSession {
     size_t lane_ = 0;
     bool lane_taken_ = false;
     int64_t samples_ = 0;
+    Clock::time_point started_;  // the first frame: "real time" counts from here
+    std::deque<Waiting> waiting_;
+    int64_t queued_samples_ = 0;  // waiting, plus the frame on the lane
+    bool on_lane_ = false;        // a frame (or the eof) is being decoded
+    bool eof_posted_ = false;     // the lane finishes (and saves) the stream
 };
 
 }  // namespace live

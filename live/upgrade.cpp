@@ -100,6 +100,13 @@ std::optional<SaveTarget> save_target(const fcgi::Params& query) {
     return t;
 }
 
+std::string clean_request_id(std::string_view id) {
+    if (id.empty() || id.size() > 64) return {};
+    for (char c : id)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return {};
+    return std::string(id);
+}
+
 void allow_params(const fcgi::Params& query, std::initializer_list<std::string_view> names) {
     for (const auto& [k, v] : query.items()) {
         bool ok = k == "token";

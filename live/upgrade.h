@@ -33,6 +33,10 @@ std::optional<int64_t> events_since(const fcgi::Params& query);
 // user_id and audio_dir are filled by the caller.
 std::optional<SaveTarget> save_target(const fcgi::Params& query);
 
+// An X-Request-Id as logs and close reasons may carry it: 1..64 letters, digits and '-';
+// anything else gives "".
+std::string clean_request_id(std::string_view id);
+
 // Only the named parameters (plus token) are accepted; throws 400 naming another.
 void allow_params(const fcgi::Params& query, std::initializer_list<std::string_view> names);
 

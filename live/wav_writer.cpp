@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 #include <system_error>
 
 #include "core/fs.h"
@@ -42,7 +44,8 @@ void write_all_at(int fd, const uint8_t* p, size_t n, off_t at) {
 
 }  // namespace
 
-WavWriter::WavWriter(const std::string& tmp_dir, int sample_rate) : rate_(sample_rate) {
+WavWriter::WavWriter(const std::string& tmp_dir, int sample_rate, int64_t max_data_bytes)
+    : rate_(sample_rate), max_data_bytes_(std::min(max_data_bytes, kMaxDataBytes)) {
     core::make_dirs(tmp_dir, 0750);
     path_ = tmp_dir + "/live-" + core::new_uuid() + ".wav.part";
     fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
@@ -75,6 +78,8 @@ void WavWriter::write_header() {
 
 void WavWriter::append(std::span<const int16_t> pcm) {
     // The wire format is little-endian and so is every machine we build for; bytes go as-is.
+    if (data_bytes_ + static_cast<int64_t>(pcm.size_bytes()) > max_data_bytes_)
+        throw std::length_error("the stream's WAV would pass its 4 GiB header limit");
     const auto* p = reinterpret_cast<const uint8_t*>(pcm.data());
     write_all_at(fd_, p, pcm.size_bytes(), static_cast<off_t>(44 + data_bytes_));
     data_bytes_ += static_cast<int64_t>(pcm.size_bytes());

@@ -12,12 +12,18 @@ namespace live {
 
 class WavWriter {
   public:
-    WavWriter(const std::string& tmp_dir, int sample_rate);
+    // The RIFF size field (data + 36) is 32 bits: the most audio a WAV can say it holds.
+    static constexpr int64_t kMaxDataBytes = UINT32_MAX - 36LL;
+
+    // max_data_bytes: a smaller limit, for tests.
+    WavWriter(const std::string& tmp_dir, int sample_rate, int64_t max_data_bytes = kMaxDataBytes);
     ~WavWriter();
     WavWriter(const WavWriter&) = delete;
     WavWriter& operator=(const WavWriter&) = delete;
 
-    // Appends little-endian samples; throws core::DiskFullError or std::system_error.
+    // Appends little-endian samples; throws core::DiskFullError or std::system_error, and
+    // std::length_error past max_data_bytes (live.max_stream_s is bounded so that it is not
+    // reached: a header that wrapped around would describe a few seconds of a long file).
     void append(std::span<const int16_t> pcm);
     void commit_to(const std::string& final_path);
 
@@ -30,6 +36,7 @@ class WavWriter {
     int fd_ = -1;
     int rate_;
     int64_t data_bytes_ = 0;
+    int64_t max_data_bytes_;
     bool committed_ = false;
 };
 

@@ -10,6 +10,11 @@ constexpr auto kCloseGrace = std::chrono::seconds(5);
 
 }  // namespace
 
+std::string with_request_id(const std::string& reason, const Identity& who) {
+    if (who.request_id.empty()) return reason;
+    return reason + " (request " + who.request_id + ")";
+}
+
 WsSession::WsSession(Server& srv, Local::socket sock, Identity who)
     : srv_(srv),
       ws_(std::move(sock)),
@@ -66,6 +71,17 @@ void WsSession::on_read() {
     on_message(ws_.got_text(), std::string_view(static_cast<const char*>(data.data()), data.size()),
                Clock::now());
     in_.consume(in_.size());
+    if (!closing_ && !wants_input()) {
+        paused_ = true;
+        srv_.metrics().reads_paused.fetch_add(1);
+        return;
+    }
+    read_next();
+}
+
+void WsSession::resume_reading() {
+    if (!paused_ || gone_) return;
+    paused_ = false;
     read_next();
 }
 
@@ -95,6 +111,7 @@ void WsSession::write_next() {
             self->writing_ = false;
             return;  // the read loop sees the failure too and finishes the session
         }
+        self->on_sent();
         self->write_next();
     });
 }
@@ -106,6 +123,7 @@ void WsSession::close(uint16_t code, std::string reason, bool urgent) {
     pending_close_.code = code;
     pending_close_.reason = reason;
     if (!open_) return;
+    resume_reading();  // the client's close reply must be read
     if (urgent) {
         // Whatever is queued will not be read in time anyway; a stuck write is cut below.
         while (out_.size() > (writing_ ? 1u : 0u)) {

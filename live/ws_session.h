@@ -33,9 +33,14 @@ struct Identity {
     std::string user_id;
     int64_t token_version = 0;
     int64_t expires_at = 0;
+    std::string request_id;  // nginx's X-Request-Id of the upgrade: quoted in close reasons, logged
 };
 
 class Server;
+
+// A close reason for a failure on our side: a fixed text and the request id to quote (the
+// detail is in the log under that id, never in the reason).
+std::string with_request_id(const std::string& reason, const Identity& who);
 
 class WsSession : public std::enable_shared_from_this<WsSession> {
   public:
@@ -50,11 +55,19 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     const Identity& who() const { return who_; }
     bool gone() const { return gone_; }
     uint64_t id() const { return id_; }
+    // Bytes queued to send and not yet written.
+    size_t queued_bytes() const { return out_bytes_; }
 
   protected:
     virtual void on_open() {}
     virtual void on_message(bool text, std::string_view data, Clock::time_point at) = 0;
     virtual void on_gone() {}
+    // Asked after each message: false stops reading the socket (back-pressure: TCP then holds
+    // the client) until resume_reading(). A closing socket is always read.
+    virtual bool wants_input() const { return true; }
+    void resume_reading();
+    // A queued message was written: replays feed more as the queue drains.
+    virtual void on_sent() {}
     Server& srv_;
     bool closing_ = false;
 
@@ -75,6 +88,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     bool open_ = false;
     bool gone_ = false;
     bool close_sent_ = false;
+    bool paused_ = false;  // the read loop waits for resume_reading()
     websocket::close_reason pending_close_;
     net::steady_timer force_close_;
 };

@@ -176,6 +176,38 @@ class LiveTest(unittest.TestCase):
                              env=self.st.env).stdout.strip().lower()
         self.assertLessEqual(word_error_rate(ref, live_text), 0.35, (ref, live_text))
 
+    def test_large_messages_get_one_reply_each_and_the_same_text(self):
+        """The daemon decodes a message in 0.25 s slices (other streams' frames run between
+        them): a client sending 2 s messages still gets one reply per message and the text."""
+        _, token, _ = self.st.new_user()
+        with wave.open(CLIP) as w:
+            clip = w.readframes(w.getnframes())
+        half = len(clip) // 4 * 2
+
+        async def main():
+            async with websockets.connect(self.url("/ws/transcribe", token)) as ws:
+                replies = []
+                for part in (clip[:half], clip[half:]):
+                    await ws.send(part)
+                    replies.append(await recv_json(ws))
+                await ws.send('{"eof": 1}')
+                final = await recv_json(ws)
+                rest = []
+                try:
+                    while True:
+                        rest.append(await asyncio.wait_for(ws.recv(), RECV_TIMEOUT))
+                except ConnectionClosed:
+                    pass
+                return replies, final, rest, ws.close_code
+
+        replies, final, rest, code = asyncio.run(main())
+        self.assertEqual((rest, code), ([], 1000))  # one reply per message, the final, close
+        text = " ".join([r["text"] for r in replies if "result" in r and r["text"]] +
+                        [final["text"]]).strip()
+        ref = subprocess.run([BIN, "transcribe", CLIP], capture_output=True, text=True, check=True,
+                             env=self.st.env).stdout.strip().lower()
+        self.assertLessEqual(word_error_rate(ref, text), 0.35, (ref, text))
+
     def test_save_stores_a_session_with_audio_and_transcript(self):
         _, token, _ = self.st.new_user()
         frames, replies, _, final, rest, code = asyncio.run(

@@ -120,6 +120,33 @@ TEST(Config, LiveSearchWidthHasADefaultAndBounds) {
     EXPECT_THROW(core::load_config(false), core::ConfigError);
 }
 
+// A saved stream is a WAV with 32-bit sizes: live.max_stream_s at 48 kHz must fit in them
+// (86400 s would be 8.3 GB, a header that wraps around past 4 GiB).
+TEST(Config, LiveMaxStreamKeepsSavedWavUnder4GiB) {
+    Env env;
+    env.set("ROSTRUM_DATA_DIR", temp_dir());
+    env.set("ROSTRUM_LIVE_MAX_STREAM_S", std::to_string(core::kLiveMaxStreamSeconds));
+    EXPECT_EQ(core::load_config(false).live_max_stream_s, 44739);
+    env.set("ROSTRUM_LIVE_MAX_STREAM_S", "44740");
+    EXPECT_THROW(core::load_config(false), core::ConfigError);
+    env.set("ROSTRUM_LIVE_MAX_STREAM_S", "86400");
+    EXPECT_THROW(core::load_config(false), core::ConfigError);
+}
+
+// Back-pressure and the stream cap have defaults that keep ordinary clients working.
+TEST(Config, LiveBackPressureDefaults) {
+    Env env;
+    env.set("ROSTRUM_DATA_DIR", temp_dir());
+    core::Config c = core::load_config(false);
+    EXPECT_EQ(c.live_max_queued_s, 5);
+    EXPECT_EQ(c.live_max_ahead_s, 600);
+    EXPECT_EQ(c.live_max_streams, 4 * c.live_decoders);  // each stream holds a decoder
+    env.set("ROSTRUM_LIVE_DECODERS", "3");
+    EXPECT_EQ(core::load_config(false).live_max_streams, 12);
+    env.set("ROSTRUM_LIVE_MAX_STREAMS", "0");
+    EXPECT_THROW(core::load_config(false), core::ConfigError);
+}
+
 TEST(Config, ShortSecretRefused) {
     Env env;
     env.set("ROSTRUM_DATA_DIR", temp_dir());
