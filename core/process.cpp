@@ -43,8 +43,13 @@ bool answers(const std::string& path) {
         r = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     } while (r != 0 && errno == EINTR);
     // Non-blocking, so a listener with a full backlog cannot hang us: EAGAIN then, and it is
-    // very much alive. ECONNREFUSED: a socket file with no listener behind it.
-    return r == 0 || errno == EAGAIN;
+    // very much alive. ECONNREFUSED: a socket file with no listener behind it. Anything else
+    // (EACCES: another user's socket, which the service user may still unlink) says nothing
+    // about a listener, so the file is not ours to remove.
+    if (r == 0 || errno == EAGAIN) return true;
+    if (errno == ECONNREFUSED || errno == ENOENT) return false;  // ENOENT: gone meanwhile
+    throw SocketInUse("cannot tell whether " + path +
+                      " is in use (connect: " + std::strerror(errno) + "); not removing it");
 }
 
 }  // namespace

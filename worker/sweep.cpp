@@ -84,9 +84,12 @@ std::vector<std::string> unreferenced(db::Db& db, const std::vector<std::string>
     return out;
 }
 
+// As the application role, like the worker's other connections: db.url alone names the
+// process's own user, which under root is the service user (peer authentication refuses it).
 db::DbSettings sweep_db(const core::Config& cfg) {
-    return db::DbSettings{cfg.db_url, "worker-sweep-" + std::to_string(getpid()),
-                          cfg.db_connect_timeout_s, 60000};
+    core::DbLogin login = core::app_db_login(cfg);
+    return db::DbSettings{login.conninfo, "worker-sweep-" + std::to_string(getpid()),
+                          cfg.db_connect_timeout_s, 60000, login.user};
 }
 
 }  // namespace

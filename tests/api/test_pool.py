@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
-from stack import BIN, SOURCE, Stack  # noqa: E402
+from stack import BIN, SOURCE, Stack, give_to_service_user, service_dir  # noqa: E402
 
 PG_SH = os.path.join(SOURCE, "scripts/pg.sh")
 
@@ -315,11 +315,12 @@ class Startup(unittest.TestCase):
         self.assertIn("api.workers", r.stderr)
 
     def test_stale_socket_is_replaced_and_a_file_is_never_removed(self):
-        d = tempfile.mkdtemp(prefix="rostrum-stale-", dir=os.environ.get("ROSTRUM_TEST_TMP"))
+        d = service_dir("rostrum-stale-")  # the dropped daemon creates its socket here
         path = os.path.join(d, "api.sock")
         stale = socket.socket(socket.AF_UNIX)
         stale.bind(path)  # a crashed run's socket: the file stays, nobody listens
         stale.close()
+        give_to_service_user(path)  # as the crashed daemon (dropped to the service user) left it
         env = {k: v for k, v in os.environ.items() if not k.startswith("ROSTRUM_")}
         env.update(ROSTRUM_DATA_DIR=d, ROSTRUM_API_SOCKET=path, ROSTRUM_API_WORKERS="1",
                    ROSTRUM_JWT_SECRET="s" * 40, ROSTRUM_DB_URL=f"host={d} dbname=none")
@@ -340,11 +341,26 @@ class Startup(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("is not a socket", r.stderr)
         self.assertEqual(read(path), "not a socket")
+        if os.geteuid() != 0:
+            return
+        # A live listener the service user may not connect to (root's, mode 0700): its
+        # connect() fails with EACCES, which says nothing about a listener, so the daemon
+        # refuses rather than unlinking the socket of a running server.
+        os.unlink(path)
+        with socket.socket(socket.AF_UNIX) as live:
+            live.bind(path)
+            os.chmod(path, 0o700)
+            live.listen(1)
+            r = subprocess.run([BIN, "api"], env=env, capture_output=True, text=True, timeout=10)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("cannot tell whether", r.stderr)
+            with socket.socket(socket.AF_UNIX) as c:
+                c.connect(path)  # still the live listener's
 
     def test_failed_forks_are_retried_with_backoff(self):
         """fork() fails 3 times (an LD_PRELOAD shim; root ignores RLIMIT_NPROC): the master logs
         each failure with its back-off, then starts the worker, and SIGTERM still stops it."""
-        d = tempfile.mkdtemp(prefix="rostrum-forkfail-", dir=os.environ.get("ROSTRUM_TEST_TMP"))
+        d = service_dir("rostrum-forkfail-")  # the dropped daemon creates its socket here
         shim = os.path.join(d, "fail_fork.so")
         subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", shim,
                         os.path.join(SOURCE, "tests/harness/fail_fork.c"), "-ldl"], check=True)

@@ -14,14 +14,13 @@ import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
-from stack import BIN, SOURCE, TMP, Stack  # noqa: E402
+from stack import BIN, SOURCE, Stack, service_dir  # noqa: E402
 
 S = None
 API = "/api/v1"
@@ -104,9 +103,8 @@ class Sweep(unittest.TestCase):
     def test_worker_drain_sweeps_once_before_it_exits(self):
         """`rostrum worker --drain` (cron's mode) runs one full pass: here on a data directory of
         its own, so that the stack's daemon worker cannot be the one that removed the file."""
-        data = tempfile.mkdtemp(prefix="rostrum-drain-", dir=TMP)
+        data = service_dir("rostrum-drain-", "audio", "audio/tmp")
         try:
-            os.makedirs(os.path.join(data, "audio", "tmp"))
             part = os.path.join(data, "audio", "tmp", f"upload-{uuid.uuid4()}.part")
             with open(part, "wb") as f:
                 f.write(b"partial")

@@ -11,6 +11,7 @@ prints the API and nginx logs when a stack stops.
 import http.client
 import json
 import os
+import pwd
 import secrets
 import shutil
 import socket
@@ -23,6 +24,27 @@ BIN = os.environ.get("ROSTRUM_BIN", os.path.join(SOURCE, "build/rostrum"))
 PG = os.environ.get("ROSTRUM_TEST_PG", "/tmp/rostrum-test-pg")
 TMP = os.environ.get("ROSTRUM_TEST_TMP", tempfile.gettempdir())
 PSQL = "/usr/lib/postgresql/15/bin/psql"
+# The user that api, worker and live switch to when started as root (service.user).
+SERVICE_USER = os.environ.get("ROSTRUM_SERVICE_USER", "rostrum")
+
+
+def give_to_service_user(path):
+    """Under root, path becomes the service user's (what a daemon started as root creates)."""
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam(SERVICE_USER)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def service_dir(prefix, *subdirs):
+    """A temp directory (and subdirectories) for a daemon a test starts itself, prepared as
+    stack.sh prepares a data dir: under root the daemon runs as the service user, so the
+    directory is that user's (0750), else it cannot create its socket or files there."""
+    d = tempfile.mkdtemp(prefix=prefix, dir=TMP)
+    for path in (d, *(os.path.join(d, s) for s in subdirs)):
+        os.makedirs(path, exist_ok=True)
+        give_to_service_user(path)
+        os.chmod(path, 0o750)
+    return d
 
 
 def free_port():
