@@ -45,7 +45,13 @@ dpkg --compare-versions "$v" ge 1.10.2-1+deb12u1 || { echo "deps: libjwt0 $v lac
 # heap on crafted FastCGI parameter lengths (CVE-2025-23016, fixed in 2.4.5 upstream). Only
 # nginx reaches our socket (a unix socket, mode 0660, group api.socket_group), but a fixed
 # library is required all the same.
+# A machine that had an older build installed gets the fixed one (as root) before the check.
 v=$(dpkg-query -W -f='${Version}' libfcgi0ldbl)
+if ! dpkg --compare-versions "$v" ge 2.4.2-2+deb12u1 && [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --only-upgrade libfcgi0ldbl libfcgi-bin libfcgi-dev >/dev/null || true
+    v=$(dpkg-query -W -f='${Version}' libfcgi0ldbl)
+fi
 dpkg --compare-versions "$v" ge 2.4.2-2+deb12u1 || { echo "deps: libfcgi0ldbl $v lacks the CVE-2025-23016 fix" >&2; exit 1; }
 # Swagger UI for /docs (swagger-ui-dist) and the browser-test driver (playwright-core, which
 # drives Debian's chromium; it downloads no browser) come from npm, pinned by web/package-lock.json.
