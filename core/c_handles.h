@@ -1,6 +1,8 @@
 // Owners for every C handle the project touches: one screen, one place.
 #pragma once
 
+#include <unistd.h>
+
 #include <memory>
 
 struct pg_conn;
@@ -9,6 +11,21 @@ struct cJSON;
 struct jwt;
 
 namespace core {
+
+// Owns a file descriptor: closed at scope exit (a negative one, a failed open, is not).
+class Fd {
+  public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
 
 // Calls Free(p) for a non-null p. Used as the deleter of unique_ptr for C handles.
 template <auto Free>

@@ -1,5 +1,6 @@
 // Atomic file writes and path helpers.
 #include "core/fs.h"
+#include "core/c_handles.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,21 +16,6 @@ namespace {
 [[noreturn]] void throw_errno(const std::string& what) {
     throw std::system_error(errno, std::generic_category(), what);
 }
-
-// Owns a file descriptor.
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 void write_all(int fd, const std::string& data, const std::string& path) {
     size_t off = 0;

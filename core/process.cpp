@@ -1,5 +1,6 @@
 // Signalling children and claiming unix socket paths (core/process.h).
 #include "core/process.h"
+#include "core/c_handles.h"
 
 #include <signal.h>
 #include <sys/socket.h>
@@ -14,21 +15,6 @@
 
 namespace core {
 namespace {
-
-// Closes a descriptor at scope exit.
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 // True when a stream socket at path accepts a connection: someone serves it.
 bool answers(const std::string& path) {

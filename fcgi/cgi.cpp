@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "core/c_handles.h"
 #include "core/passwords.h"
 #include "core/tokens.h"
 #include "db/pg.h"
@@ -33,20 +34,6 @@ const char* audio_type(std::string_view name) {
         if (name.size() > ext.size() && name.substr(name.size() - ext.size()) == ext) return type;
     return "application/octet-stream";
 }
-
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 // CGI's exchange, serving X-Accel-Redirect: /_audio/<name> from the audio directory as nginx's
 // internal location does (same type, headers and single-range support), after the handler
@@ -75,7 +62,7 @@ class CgiFrontExchange final : public CgiExchange {
         // refused all the same.
         if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
             return problem(core::ApiError::not_found("no such audio file"));
-        Fd fd(::open((audio_dir_ + "/" + name).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        core::Fd fd(::open((audio_dir_ + "/" + name).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
         struct stat st;
         if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
             return problem(core::ApiError::not_found("no such audio file"));
