@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/passwords.h"
+#include "db/admins.h"
 #include "db/migrate.h"
 #include "db/refresh_tokens.h"
 #include "db/users.h"
@@ -35,6 +36,12 @@ int set_flags(db::Db& db, const std::string& email, const db::UserChanges& c) {
         return 1;
     }
     db::Tx tx(db);
+    // The API's rule (db/admins.h), in the same transaction as the change it guards.
+    if (db::removes_an_admin(c) && db::is_last_active_admin(db, u->id)) {
+        std::cerr << "rostrum: " << email << ": " << db::kLastAdminMessage
+                  << " (promote another user first)\n";
+        return 1;
+    }
     db::update_user(db, u->id, c);
     if (c.is_active && !*c.is_active) db::revoke_all_for_user(db, u->id);
     tx.commit();

@@ -23,7 +23,7 @@ core::JsonPtr json_body(const fcgi::Request& req) {
 void allow_params(const fcgi::Request& req, std::initializer_list<std::string_view> names) {
     for (const auto& [name, value] : req.query.items()) {
         if (std::find(names.begin(), names.end(), name) == names.end())
-            throw core::ApiError::bad_request("unknown query parameter '" + name + "'", name);
+            throw core::ApiError::unprocessable(name, "unknown query parameter '" + name + "'");
     }
 }
 

@@ -19,8 +19,8 @@ namespace handlers {
 // content type.
 core::JsonPtr json_body(const fcgi::Request& req);
 
-// Refuses query parameters the route does not know (400 naming it): a typo or an injection
-// attempt (?sort=...;DROP) never passes silently.
+// Refuses query parameters the route does not know (422, errors[].field naming it): a typo or an
+// injection attempt (?sort=...;DROP) never passes silently.
 void allow_params(const fcgi::Request& req, std::initializer_list<std::string_view> names);
 
 // A date (2026-11-23) or RFC 3339 time (2026-11-23T10:15:00Z, fractions and ±hh:mm offsets up

@@ -10,7 +10,8 @@
 
 namespace handlers {
 
-Response health_live(Request&, Ctx&) {
+Response health_live(Request& req, Ctx&) {
+    allow_params(req, {});
     return Response::json(200, R"({"status":"ok"})");
 }
 

@@ -100,7 +100,7 @@ void receive_raw(fcgi::Request& req, core::TempFile& file,
                  std::map<std::string, std::string>& fields) {
     for (const auto& [name, value] : req.query.items()) {
         if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-            throw core::ApiError::bad_request("unknown query parameter '" + name + "'", name);
+            throw core::ApiError::unprocessable(name, "unknown query parameter '" + name + "'");
         fields[name] = value;
     }
     std::vector<char> buf(kChunk);

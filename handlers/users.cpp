@@ -3,6 +3,7 @@
 #include "db/users.h"
 #include "core/passwords.h"
 #include "core/problem.h"
+#include "db/admins.h"
 #include "db/refresh_tokens.h"
 #include "fcgi/query.h"
 #include "handlers/common.h"
@@ -25,9 +26,8 @@ db::User visible_user_or_404(Request& req, Ctx& ctx) {
 // admins' rows stay locked until it commits, so two admins removing each other at once are
 // serialised and the second finds itself the last.
 void keep_an_admin(Ctx& ctx, const std::string& target_id) {
-    std::vector<std::string> admins = db::lock_active_admins(ctx.db);
-    if (admins.size() == 1 && admins.front() == target_id)
-        throw core::ApiError::conflict("role", "the last active admin cannot be removed");
+    if (db::is_last_active_admin(ctx.db, target_id))
+        throw core::ApiError::conflict("role", db::kLastAdminMessage);
 }
 
 std::optional<std::string> role_field(core::ObjectReader& r) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,21 @@ constexpr db::Statement kUnreferenced{"sweep_unreferenced_audio", R"sql(
                                       db::kIdempotent};
 constexpr size_t kBatch = 500;
 
+bool before(const timespec& t, const timespec& cutoff) {
+    return t.tv_sec < cutoff.tv_sec || (t.tv_sec == cutoff.tv_sec && t.tv_nsec < cutoff.tv_nsec);
+}
+
+// Now minus `age_s`, on the clock the file system stamps files with.
+timespec cutoff_of(int64_t age_s) {
+    timespec now;
+    if (::clock_gettime(CLOCK_REALTIME, &now) != 0)
+        throw std::runtime_error(std::string("clock_gettime: ") + strerror(errno));
+    now.tv_sec -= static_cast<time_t>(age_s);
+    return now;
+}
+
 // Regular files of `dir` whose mtime and ctime are both before `cutoff`.
-std::vector<std::string> old_files(const std::string& dir, time_t cutoff) {
+std::vector<std::string> old_files(const std::string& dir, const timespec& cutoff) {
     std::vector<std::string> out;
     DIR* d = ::opendir(dir.c_str());
     if (!d) {
@@ -38,7 +52,7 @@ std::vector<std::string> old_files(const std::string& dir, time_t cutoff) {
         if (name == "." || name == "..") continue;
         struct stat st;
         if (::lstat((dir + "/" + name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-        if (st.st_mtime < cutoff && st.st_ctime < cutoff) out.push_back(name);
+        if (is_old(st, cutoff)) out.push_back(name);
     }
     ::closedir(d);
     return out;
@@ -94,9 +108,13 @@ db::DbSettings sweep_db(const core::Config& cfg) {
 
 }  // namespace
 
+bool is_old(const struct stat& st, const timespec& cutoff) {
+    return before(st.st_mtim, cutoff) && before(st.st_ctim, cutoff);
+}
+
 SweepCounts sweep_audio(db::Db& db, const core::Config& cfg) {
     const std::string audio = cfg.data_dir + "/audio";
-    const time_t cutoff = std::time(nullptr) - cfg.worker_sweep_age_s;
+    const timespec cutoff = cutoff_of(cfg.worker_sweep_age_s);
     SweepCounts c;
     c.tmp = remove_all(audio + "/tmp", old_files(audio + "/tmp", cutoff));
     std::vector<std::string> stored = old_files(audio, cutoff);

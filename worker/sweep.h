@@ -6,8 +6,11 @@
 // per-account password back-off counters (db/auth_failures.h).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <condition_variable>
 #include <cstdint>
+#include <ctime>
 #include <mutex>
 #include <thread>
 
@@ -24,6 +27,12 @@ struct SweepCounts {
 // One pass. A file counts as old by the later of its mtime and ctime: a rename (an upload
 // committing into audio/) renews the ctime, so a file on its way to a row is never taken.
 SweepCounts sweep_audio(db::Db& db, const core::Config& cfg);
+
+// Whether both of the file's mtime and ctime are before `cutoff` (now - worker.sweep_age_s).
+// To the nanosecond: by whole seconds, a file made at 10.1 s is not before a cutoff of
+// 10.9 s, so a file older than the age by up to a second was kept, and a `worker --drain`,
+// which makes one pass, left it.
+bool is_old(const struct stat& st, const timespec& cutoff);
 
 // Runs sweep_audio on a thread of its own: at once, then every worker.sweep_interval_s, until
 // destroyed. The destructor waits for the pass in progress, so `worker --drain` always

@@ -573,8 +573,15 @@ class C_List(Base):
     def test_bad_parameters_400(self):
         self.check_400(("kind=bogus", "kind=", "status=bogus", "status=DONE", "from=yesterday", "to=tomorrow",
                         "from=1' OR '1'='1", "limit=0", "limit=101", "limit=-1", "limit=abc", "limit=1.5",
-                        "cursor=garbage", "cursor=", "patient_id=x", "project_id=1",
-                        "sort=created_at;DROP TABLE sessions", "offset=1", "user_id=" + str(uuid.uuid4())))
+                        "cursor=garbage", "cursor=", "patient_id=x", "project_id=1"))
+        # An unknown parameter is a 422 naming it (issue 10: one rule for every route).
+        before = fingerprint()
+        for q in ("sort=created_at;DROP TABLE sessions", "offset=1", "user_id=" + str(uuid.uuid4())):
+            with self.subTest(q=q):
+                r = S.get(f"{API}/sessions?{q.replace(' ', '%20')}", token=self.token)
+                body = self.assertProblem(r, 422)
+                self.assertEqual([e["field"] for e in body["errors"]], [q.split("=")[0]], body)
+        self.assertUnchanged(before)
 
     def test_impossible_dates_400(self):
         """Shaped like RFC 3339 but not a real instant: still the client's 400 (like from=yesterday),
@@ -815,7 +822,7 @@ class F_Patch(Base):
                     self.assertTrue(b.get("errors"), b)
         self.assertProblem(S.request("PATCH", url, body="{bad", content_type="application/json", token=token), 400)
         self.assertProblem(S.request("PATCH", url, body='{"title":"x"}', content_type="text/plain", token=token), 415)
-        self.assertProblem(S.request("PATCH", url + "?x=1", json_body={"title": "x"}, token=token), 400)
+        self.assertProblem(S.request("PATCH", url + "?x=1", json_body={"title": "x"}, token=token), 422)
         self.assertProblem(S.request("PATCH", f"{API}/sessions/{uuid.uuid4()}", json_body={"title": "x"}, token=token), 404)
         self.assertProblem(S.request("PATCH", url, json_body={"title": "x"}), 401)
         self.assertUnchanged(before)
@@ -870,7 +877,7 @@ class H_Delete(Base):
         _, token, _ = S.new_user()
         s = done_session(token)
         before, files = fingerprint(), S.audio_files()
-        self.assertProblem(S.request("DELETE", f"{API}/sessions/{s['id']}?force=1", token=token), 400)
+        self.assertProblem(S.request("DELETE", f"{API}/sessions/{s['id']}?force=1", token=token), 422)
         self.assertProblem(S.request("DELETE", f"{API}/sessions/{s['id']}"), 401)
         self.assertProblem(S.request("DELETE", f"{API}/sessions/{uuid.uuid4()}", token=token), 404)
         self.assertUnchanged(before, files)

@@ -6,6 +6,7 @@ Catalogue rows: A34, A35, A36, B22, B25, B26, A13.
 import os
 import re
 import secrets
+import subprocess
 import sys
 import threading
 import unittest
@@ -13,7 +14,7 @@ import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from checks import ApiCase, without_request_id  # noqa: E402
-from stack import SOURCE, Stack  # noqa: E402
+from stack import BIN, SOURCE, Stack  # noqa: E402
 
 S = None
 ADMIN = {}
@@ -172,11 +173,15 @@ class Collection(Base):
             "limit=1000000", "limit=99999999999999999999999", "limit=1&limit=2",
             "limit=10&limit=100000", "cursor=", "cursor=abc", "cursor=%00", "cursor=" + "A" * 200,
             "cursor=" + good_cursor + "x", "cursor=" + good_cursor + "&cursor=" + good_cursor,
-            "offset=-1", "sort=created_at", "limit=5&foo=bar",
         ]
         for q in bad:
             with self.subTest(q=q):
                 self.assertProblem(S.get(f"{API}/users?{q}", token=ADMIN["access"]), 400)
+        # An unknown parameter is a 422 naming it (issue 10: one rule for every route).
+        for q, name in (("offset=-1", "offset"), ("sort=created_at", "sort"), ("limit=5&foo=bar", "foo")):
+            with self.subTest(q=q):
+                body = self.assertProblem(S.get(f"{API}/users?{q}", token=ADMIN["access"]), 422)
+                self.assertEqual([e["field"] for e in body["errors"]], [name], body)
 
 
 # --- one user: tenancy ----------------------------------------------------------------------------
@@ -358,6 +363,37 @@ class Roles(Base):
         r = patch(solo["id"], {"role": "member"}, solo_token)
         self.assertEqual(r.status, 200, r)
 
+    def test_last_active_admin_cannot_be_removed_by_the_cli_either(self):
+        """`rostrum user demote|deactivate` keeps the API's rule (db/admins.h): refused with the
+        same reason on stderr, a non-zero exit, and nothing changed."""
+        solo, _ = new_admin()
+        others = [row[0] for row in S.sql(
+            f"SELECT id FROM users WHERE role='admin' AND is_active AND id <> '{solo['id']}'")]
+        # Moved in SQL (no token_version bump): the other admins' tokens stay valid.
+        quoted = ",".join(repr(o) for o in others)
+        if others:
+            S.sql(f"UPDATE users SET role='member' WHERE id IN ({quoted})")
+        try:
+            for sub in ("demote", "deactivate"):
+                with self.subTest(sub=sub):
+                    before = fingerprint()
+                    r = cli(sub, solo["email"])
+                    self.assertNotEqual(r.returncode, 0, r.stdout)
+                    self.assertIn("the last active admin cannot be removed", r.stderr)
+                    self.assertUnchanged(before)
+        finally:
+            if others:
+                S.sql(f"UPDATE users SET role='admin' WHERE id IN ({quoted})")
+        # With other active admins again, the CLI may demote it.
+        r = cli("demote", solo["email"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(S.sql(f"SELECT role FROM users WHERE id='{solo['id']}'"), [["member"]])
+
+
+def cli(*args):
+    """`rostrum user ...` on this stack, as an operator runs it."""
+    return subprocess.run([BIN, "user", *args], env=S.env, capture_output=True, text=True, timeout=60)
+
 
 # --- deletion -----------------------------------------------------------------------------------
 
@@ -389,7 +425,7 @@ class Delete(Base):
     def test_delete_with_body_or_query_refused(self):
         m, token = member()
         before = fingerprint()
-        self.assertProblem(S.request("DELETE", f"{API}/users/{m['id']}?force=1", token=token), 400)
+        self.assertProblem(S.request("DELETE", f"{API}/users/{m['id']}?force=1", token=token), 422)
         self.assertUnchanged(before)
 
 
