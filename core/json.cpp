@@ -23,55 +23,6 @@ constexpr int64_t kMaxSafeInt = (int64_t{1} << 53) - 1;
 constexpr size_t kMaxEchoedKeyBytes = 64;
 
 // ----------------------------------------------------------------------------------------------
-// UTF-8
-
-// Length of the well-formed UTF-8 sequence at s[i], or 0 if there is none (Unicode 15, table
-// 3-7: this refuses overlongs, surrogates, and code points above U+10FFFF).
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-    const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-    const unsigned char c = byte(0);
-    if (c < 0x80) return 1;
-    size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c == 0xE0) {
-        n = 3, lo = 0xA0;
-    } else if (c == 0xED) {
-        n = 3, hi = 0x9F;
-    } else if (c >= 0xE1 && c <= 0xEF) {
-        n = 3;
-    } else if (c == 0xF0) {
-        n = 4, lo = 0x90;
-    } else if (c == 0xF4) {
-        n = 4, hi = 0x8F;
-    } else if (c >= 0xF1 && c <= 0xF3) {
-        n = 4;
-    } else {
-        return 0;
-    }
-    if (s.size() - i < n || byte(1) < lo || byte(1) > hi) return 0;
-    for (size_t k = 2; k < n; ++k) {
-        if ((byte(k) & 0xC0) != 0x80) return 0;
-    }
-    return n;
-}
-
-// Offset of the first byte that starts no well-formed sequence, or npos.
-size_t first_invalid_utf8(std::string_view s) {
-    for (size_t i = 0; i < s.size();) {
-        if (static_cast<unsigned char>(s[i]) < 0x80) {
-            ++i;
-            continue;
-        }
-        const size_t n = utf8_sequence_length(s, i);
-        if (n == 0) return i;
-        i += n;
-    }
-    return std::string_view::npos;
-}
-
-// ----------------------------------------------------------------------------------------------
 // Pre-scan: one pass over the raw text, before cJSON sees it, for what cJSON would accept or
 // mangle. cJSON still checks the grammar; this checks the bytes.
 
@@ -425,16 +376,6 @@ void append_escape(std::string& out, unsigned char c) {
 }  // namespace
 
 // ----------------------------------------------------------------------------------------------
-
-bool valid_utf8(std::string_view s) {
-    return first_invalid_utf8(s) == std::string_view::npos;
-}
-
-size_t utf8_length(std::string_view s) {
-    size_t n = 0;
-    for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-    return n;
-}
 
 JsonPtr parse_json_strict(std::string_view text) {
     if (text.find_first_not_of(" \t\n\r") == std::string_view::npos) {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/c_handles.h"
+#include "core/utf8.h"  // valid_utf8, utf8_length: JSON strings are UTF-8
 
 namespace core {
 
@@ -96,10 +97,5 @@ class JsonWriter {
 // Appends s as a JSON string literal (with quotes) to out. Invalid UTF-8 is replaced by U+FFFD
 // so that whatever we echo is valid JSON.
 void append_json_string(std::string& out, std::string_view s);
-
-// True if s is valid UTF-8 (no overlongs, no surrogates, no code points above U+10FFFF).
-bool valid_utf8(std::string_view s);
-// Number of code points in valid UTF-8 text.
-size_t utf8_length(std::string_view s);
 
 }  // namespace core

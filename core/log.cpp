@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/utf8.h"
+
 namespace core {
 namespace {
 
@@ -73,32 +75,6 @@ size_t secret_value_run(std::string_view s, size_t i) {
     return 0;
 }
 
-// Length of the valid UTF-8 sequence at s[i] (RFC 3629: no overlongs, no surrogates, nothing
-// above U+10FFFF), or 0.
-size_t utf8_run(std::string_view s, size_t i) {
-    auto at = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-    unsigned char c = at(0);
-    size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (s.size() - i < n || at(1) < lo || at(1) > hi) return 0;
-    for (size_t k = 2; k < n; ++k)
-        if (at(k) < 0x80 || at(k) > 0xBF) return 0;
-    return n;
-}
-
 }  // namespace
 
 std::string escape_log_text(std::string_view text) {
@@ -107,7 +83,7 @@ std::string escape_log_text(std::string_view text) {
     out.reserve(text.size());
     for (size_t i = 0; i < text.size();) {
         auto c = static_cast<unsigned char>(text[i]);
-        size_t n = c >= 0x20 && c < 0x7f ? 1 : c >= 0x80 ? utf8_run(text, i) : 0;
+        size_t n = c >= 0x20 && c < 0x7f ? 1 : c >= 0x80 ? utf8_sequence_length(text, i) : 0;
         // U+0080..U+009F (C1 controls: CSI is one) are valid UTF-8 but escaped all the same.
         if (n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) n = 0;
         if (c == '\\') {

@@ -9,6 +9,8 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "core/utf8.h"
+
 namespace core {
 
 namespace {
@@ -64,47 +66,10 @@ bool is_common_password(std::string_view password) {
     return std::binary_search(kSortedCommon.begin(), kSortedCommon.end(), lower);
 }
 
-bool in_range(unsigned char c, unsigned char lo, unsigned char hi) {
-    return c >= lo && c <= hi;
-}
-
-// Length of the UTF-8 sequence starting at s[i], or 0 if it is not valid: no overlongs, no
-// surrogates (U+D800..DFFF), nothing above U+10FFFF (RFC 3629 §4).
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-    const auto at = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-    const unsigned char c = at(0);
-    if (c < 0x80) return 1;
-    size_t n = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (in_range(c, 0xC2, 0xDF)) {
-        n = 2;
-    } else if (in_range(c, 0xE0, 0xEF)) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (in_range(c, 0xF0, 0xF4)) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (s.size() - i < n || !in_range(at(1), lo, hi)) return 0;
-    for (size_t k = 2; k < n; ++k) {
-        if (!in_range(at(k), 0x80, 0xBF)) return 0;
-    }
-    return n;
-}
-
 // Number of code points, or nullopt when the text is not valid UTF-8.
 std::optional<size_t> utf8_code_points(std::string_view s) {
-    size_t count = 0;
-    for (size_t i = 0; i < s.size(); ++count) {
-        const size_t n = utf8_sequence_length(s, i);
-        if (n == 0) return std::nullopt;
-        i += n;
-    }
-    return count;
+    if (!valid_utf8(s)) return std::nullopt;
+    return utf8_length(s);
 }
 
 }  // namespace

@@ -1,12 +1,19 @@
-// Storing and announcing events.
+// Building, storing and announcing events.
 #include "db/events.h"
+
+#include <cstdio>
+
+#include "core/json.h"
 
 namespace db {
 namespace {
 
+// One row per recipient, in the audience's order, in one statement however many there are.
 constexpr Statement kPublishEvent{"publish_event", R"sql(
     WITH e AS (
-        INSERT INTO events (user_id, event, data) VALUES ($1, $2, $3::jsonb)
+        INSERT INTO events (user_id, event, data)
+        SELECT a.user_id, $2, $3::jsonb
+        FROM unnest($1::uuid[]) WITH ORDINALITY AS a(user_id, ord) ORDER BY a.ord
         RETURNING seq, user_id, event, data)
     SELECT pg_notify('rostrum_events',
                      json_build_object('seq', seq, 'user_id', user_id, 'event', event,
@@ -24,6 +31,39 @@ constexpr Statement kLastEventSeq{"last_event_seq", "SELECT coalesce(max(seq), 0
 
 constexpr Statement kPruneEvents{"prune_events", R"sql(
     DELETE FROM events WHERE at < now() - make_interval(secs => $1))sql"};
+
+// A session's progress as every event has written it: three decimals.
+std::string fraction(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    return buf;
+}
+
+// {id, status, progress[, stage]}: the shape of every session event but session.failed.
+// `progress` is already rendered: the fixed points keep the literals clients have seen.
+Event session_state(const char* name, const std::string& id, const char* status,
+                    const std::string& progress, const std::string* stage = nullptr) {
+    core::JsonWriter w;
+    w.begin_object().field("id", id).field("status", status).key("progress").raw(progress);
+    if (stage) w.field("stage", *stage);
+    w.end_object();
+    return {name, w.take()};
+}
+
+// A PostgreSQL array literal of the ids, each quoted (a uuid[] parameter).
+std::string array_literal(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (const auto& item : items) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (char c : item) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
 
 std::vector<StoredEvent> rows_to_events(const Result& r) {
     std::vector<StoredEvent> out;
@@ -54,9 +94,40 @@ int64_t prune_events(Db& db, int max_age_s) {
     return db.exec(kPruneEvents, {std::to_string(max_age_s)}).affected();
 }
 
-void publish_event(Db& db, const std::string& user_id, const std::string& event,
-                   const std::string& data_json) {
-    db.exec(kPublishEvent, {user_id, event, data_json});
+Event session_created_queued(const std::string& session_id) {
+    return session_state("session.created", session_id, "queued", fraction(0));
+}
+
+Event session_created_analysing(const std::string& session_id) {
+    return session_state("session.created", session_id, "processing", "0.5");
+}
+
+Event session_analysing(const std::string& session_id) {
+    return session_state("session.progress", session_id, "processing", "0.5");
+}
+
+Event session_stage(const std::string& session_id, double f, const std::string& stage) {
+    return session_state("session.progress", session_id, "processing", fraction(f), &stage);
+}
+
+Event session_requeued(const std::string& session_id) {
+    return session_state("session.progress", session_id, "queued", "0");
+}
+
+Event session_done(const std::string& session_id) {
+    return session_state("session.done", session_id, "done", "1");
+}
+
+Event session_failed(const std::string& session_id, const std::string& error) {
+    core::JsonWriter w;
+    w.begin_object().field("id", session_id).field("status", "failed").field("error", error);
+    w.end_object();
+    return {"session.failed", w.take()};
+}
+
+void publish(Db& db, const Audience& to, const Event& e) {
+    if (to.user_ids.empty()) return;
+    db.exec(kPublishEvent, {array_literal(to.user_ids), e.name, e.data_json});
 }
 
 }  // namespace db

@@ -1,6 +1,9 @@
 // Events for the realtime channel: stored with a sequence number, then NOTIFY rostrum_events
 // (delivered at commit) with a small JSON payload carrying the user id, so that a listener
 // forwards it to that user's sockets and a reconnecting client can catch up from the table.
+//
+// Every event's payload is built here, by a named builder (session_created, session_stage…),
+// and published to an Audience: the one place that says what a client is told and to whom.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +14,47 @@
 
 namespace db {
 
-// data_json must be a JSON object (small: NOTIFY payloads stay under 8000 bytes).
-void publish_event(Db& db, const std::string& user_id, const std::string& event,
-                   const std::string& data_json);
+// Who an event is for. Each recipient gets its own row (its own seq), so that a user's
+// ?since= replay stays one indexed range. A user today; a project's members next: an audience
+// of their ids (Audience::users(member_ids)), still one INSERT … SELECT for all of them.
+struct Audience {
+    std::vector<std::string> user_ids;
+
+    static Audience user(std::string user_id) { return {{std::move(user_id)}}; }
+    static Audience users(std::vector<std::string> user_ids) { return {std::move(user_ids)}; }
+};
+
+// An event as clients receive it: its name and its data (a JSON object, small: NOTIFY payloads
+// stay under 8000 bytes).
+struct Event {
+    std::string name;
+    std::string data_json;
+};
+
+// The session events. Their payloads are what the web app and vosk clients read: the exact
+// bytes are pinned by tests/unit/db/events_test.cpp.
+//
+// session.created {id, status: queued, progress: 0.000}: an upload, queued for transcription.
+Event session_created_queued(const std::string& session_id);
+// session.created {id, status: processing, progress: 0.5}: a saved live stream, whose
+// transcript stands, queued for analysis.
+Event session_created_analysing(const std::string& session_id);
+// session.progress {id, status: processing, progress: 0.5}: a re-analysis queued (the
+// transcript stands; only the analysis runs again).
+Event session_analysing(const std::string& session_id);
+// session.progress {id, status: processing, progress: f, stage}: a worker's stage.
+Event session_stage(const std::string& session_id, double fraction, const std::string& stage);
+// session.progress {id, status: queued, progress: 0}: the job went back to the queue (a
+// graceful shutdown, a move to the long lane).
+Event session_requeued(const std::string& session_id);
+// session.done {id, status: done, progress: 1}.
+Event session_done(const std::string& session_id);
+// session.failed {id, status: failed, error}: `error` is the owner's sentence (never a path).
+Event session_failed(const std::string& session_id, const std::string& error);
+
+// Stores the event once per recipient and announces each, in the caller's transaction (when
+// there is one: the NOTIFY is delivered at its commit).
+void publish(Db& db, const Audience& to, const Event& e);
 
 struct StoredEvent {
     int64_t seq = 0;

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "db/events.h"
+
 namespace db {
 namespace {
 
@@ -89,26 +91,17 @@ constexpr Statement kJobHeldBy{"job_held_by", R"sql(
     SELECT id, kind, session_id, user_id, lane, attempts, max_attempts FROM jobs
     WHERE locked_by = $1 AND status = 'running'
     ORDER BY id DESC LIMIT 1)sql"};
-// Jobs whose workers died on every attempt: dead, their sessions failed, the owners told.
+// Jobs whose workers died on every attempt: dead, their sessions failed (the owners are told
+// in the same transaction).
 constexpr Statement kReapJobs{"reap_expired_jobs", R"sql(
     WITH dead AS (
         UPDATE jobs SET status = 'dead', locked_by = NULL, locked_until = NULL, updated_at = now(),
                         last_error = 'the worker died on each of ' || attempts || ' attempts'
         WHERE status = 'running' AND locked_until < now() AND attempts >= max_attempts
-        RETURNING session_id, user_id, last_error),
-    failed AS (
-        UPDATE sessions s SET status = 'failed', error = dead.last_error, updated_at = now()
-        FROM dead WHERE s.id = dead.session_id
-        RETURNING s.id, s.user_id, s.error),
-    ev AS (
-        INSERT INTO events (user_id, event, data)
-        SELECT user_id, 'session.failed',
-               json_build_object('id', id, 'status', 'failed', 'error', error)::jsonb
-        FROM failed
-        RETURNING seq, user_id, event, data)
-    SELECT pg_notify('rostrum_events', json_build_object('seq', seq, 'user_id', user_id,
-                                                         'event', event, 'data', data)::text)
-    FROM ev)sql"};
+        RETURNING session_id, user_id, last_error)
+    UPDATE sessions s SET status = 'failed', error = dead.last_error, updated_at = now()
+    FROM dead WHERE s.id = dead.session_id
+    RETURNING s.id, s.user_id, s.error)sql"};
 constexpr Statement kCountJobs{"count_jobs", "SELECT count(*) FROM jobs WHERE status = $1"};
 constexpr Statement kWorkerHeartbeat{"worker_heartbeat", R"sql(
     INSERT INTO workers (name) VALUES ($1)
@@ -204,7 +197,13 @@ double backoff_seconds(int attempts) {
 }
 
 int64_t reap_expired_jobs(Db& db) {
-    return db.exec(kReapJobs).rows();
+    Tx tx(db);
+    Result failed = db.exec(kReapJobs);
+    for (int i = 0; i < failed.rows(); ++i)
+        publish(db, Audience::user(failed.str(i, 1)),
+                session_failed(failed.str(i, 0), failed.str(i, 2)));
+    tx.commit();
+    return failed.rows();
 }
 
 int64_t count_jobs(Db& db, const std::string& status) {

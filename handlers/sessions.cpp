@@ -9,8 +9,9 @@
 #include "core/log.h"
 #include "core/problem.h"
 #include "core/temp_file.h"
-#include "db/events.h"
 #include "db/jobs.h"
+#include "db/session_jobs.h"
+#include "db/session_rules.h"
 #include "db/sessions.h"
 #include "handlers/common.h"
 #include "handlers/routes.h"
@@ -21,7 +22,7 @@
 namespace handlers {
 namespace {
 
-constexpr const char* kKinds[] = {"practice", "scribe", "interview", "memo"};
+constexpr const auto& kKinds = db::kSessionKinds;
 constexpr const char* kStatuses[] = {"queued", "processing", "done", "failed"};
 
 template <size_t N>
@@ -107,12 +108,10 @@ db::NewSession new_session_from(const std::map<std::string, std::string>& f, Ctx
         auto it = f.find(k);
         return it == f.end() || it->second.empty() ? std::string(def) : it->second;
     };
-    s.kind = get("kind", "practice");
-    if (!one_of(s.kind, kKinds))
-        throw core::ApiError::unprocessable("kind", "must be practice, scribe, interview or memo");
+    s.kind = get("kind", db::kDefaultSessionKind);
+    db::check_session_kind(s.kind);
     s.title = get("title", "");
-    if (core::utf8_length(s.title) > 200)
-        throw core::ApiError::unprocessable("title", "must be at most 200 characters");
+    db::check_session_title(s.title);
     s.language = get("language", "en-us");
     auto installed = speech::installed_languages(ctx.cfg.model_root);
     if (std::find(installed.begin(), installed.end(), s.language) == installed.end()) {
@@ -161,32 +160,28 @@ core::ApiError over_job_quota(const Ctx& ctx, int64_t pending) {
     return e;
 }
 
-// `locked`: inside the transaction that enqueues (exact: the user's enqueues are serialised
-// until it ends); else the cheap early check an upload makes before its body is read.
-void job_quota_or_throw(Ctx& ctx, const std::string& user_id, bool locked) {
-    int64_t pending =
-        locked ? db::lock_job_quota(ctx.db, user_id) : db::count_pending_jobs(ctx.db, user_id);
+// The cheap early check an upload makes before its body is read. The exact one is
+// db::create_session's, in the transaction that enqueues (the user's enqueues serialised).
+void job_quota_or_throw(Ctx& ctx, const std::string& user_id) {
+    int64_t pending = db::count_pending_jobs(ctx.db, user_id);
     if (pending >= ctx.cfg.jobs_max_queued_per_user) throw over_job_quota(ctx, pending);
 }
 
-// The lane a job starts on, from the duration known so far: the header's for an upload, the
-// decoded one after a transcription. Unknown goes long; a short-lane job found longer while
-// decoding is moved by the worker (db::move_job_to_long_lane).
-const char* lane_for(const std::optional<double>& duration_s) {
-    return duration_s && *duration_s <= db::kShortLaneSeconds ? "short" : "long";
-}
-
-void publish_session_event(Ctx& ctx, const db::Session& s, const char* event) {
-    core::JsonWriter w;
-    w.begin_object().field("id", s.id).field("status", s.status).key("progress");
-    w.raw(num(s.progress)).end_object();
-    db::publish_event(ctx.db, s.user_id, event, w.take());
+// Runs a db::create_session or db::start_analysis under jobs.max_queued_per_user, its refusal
+// answered 429.
+template <class F>
+auto create_or_throw(Ctx& ctx, F&& f) {
+    try {
+        return f(db::JobQuota(ctx.cfg.jobs_max_queued_per_user));
+    } catch (const db::OverJobQuota& e) {
+        throw over_job_quota(ctx, e.pending);
+    }
 }
 
 }  // namespace
 
 Response sessions_create(Request& req, Ctx& ctx) {
-    job_quota_or_throw(ctx, req.user().id, /*locked=*/false);  // before the body is read
+    job_quota_or_throw(ctx, req.user().id);  // before the body is read
     ReceivedAudio up =
         receive_audio(req, ctx, {"title", "kind", "patient_id", "project_id", "language"});
     db::NewSession ns = new_session_from(up.fields, ctx);
@@ -204,12 +199,9 @@ Response sessions_create(Request& req, Ctx& ctx) {
         throw core::ApiError::insufficient_storage();
     }
     core::FileGuard guard(final_path);  // removed again unless the rows commit
-    db::Tx tx(ctx.db);
-    job_quota_or_throw(ctx, ns.user_id, /*locked=*/true);
-    db::Session s = db::insert_session(ctx.db, ns);
-    db::enqueue_job(ctx.db, "transcribe", s.id, s.user_id, lane_for(ns.duration_s));
-    publish_session_event(ctx, s, "session.created");
-    tx.commit();
+    db::Session s = create_or_throw(ctx, [&](db::JobQuota quota) {
+        return db::create_session(ctx.db, ns, db::SessionStart::transcribe, quota);
+    });
     guard.release();
     return Response::json(202, session_json(s)).header("Location", "/api/v1/sessions/" + s.id);
 }
@@ -261,7 +253,7 @@ Response sessions_update(Request& req, Ctx& ctx) {
     core::JsonPtr body = json_body(req);
     core::ObjectReader r(body.get());
     db::SessionChanges c;
-    c.title = r.optional_string("title", 0, 200);
+    c.title = r.optional_string("title", 0, db::kSessionTitleMaxChars);
     c.summary = r.optional_string("summary", 0, 20000);
     c.notes = r.optional_string("notes", 0, 20000);
     if (r.has("patient_id") && !r.optional_string("patient_id", 0, 64)) {
@@ -323,19 +315,10 @@ Response sessions_reanalyze(Request& req, Ctx& ctx) {
     db::Session s = session_or_404(req, ctx);
     if (!s.transcript_text)
         throw core::ApiError::conflict("", "nothing to re-analyse before the transcript exists");
-    db::Tx tx(ctx.db);
-    int64_t pending = db::lock_job_quota(ctx.db, s.user_id);
-    if (db::enqueue_job(ctx.db, "analyze", s.id, s.user_id, lane_for(s.duration_s))) {
-        // Over the quota the insert rolls back; a session whose job is pending is answered
-        // below whatever the quota, since nothing is added for it.
-        if (pending >= ctx.cfg.jobs_max_queued_per_user) throw over_job_quota(ctx, pending);
-        s.status = "processing";
-        s.progress = 0.5;  // the transcript stands; only the analysis runs again
-        db::set_session_progress(ctx.db, s.id, s.status, s.progress);
-    } else {
-        s = session_or_404(req, ctx);  // as the pending job left it
-    }
-    tx.commit();
+    // Nothing is added for a session whose job is pending: it is answered as that job left it.
+    if (!create_or_throw(ctx,
+                         [&](db::JobQuota quota) { return db::start_analysis(ctx.db, s, quota); }))
+        s = session_or_404(req, ctx);
     return Response::json(202, session_json(s)).header("Location", "/api/v1/sessions/" + s.id);
 }
 

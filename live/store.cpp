@@ -2,10 +2,8 @@
 // user saw), and the worker runs the full analysis on the stored audio.
 #include "live/store.h"
 
-#include "core/json.h"
 #include "core/temp_file.h"
-#include "db/events.h"
-#include "db/jobs.h"
+#include "db/session_jobs.h"
 #include "db/sessions.h"
 
 namespace live {
@@ -40,19 +38,14 @@ db::NewSession new_session(const SavedStream& s) {
 
 std::string store_saved_stream(db::Db& db, const SavedStream& s) {
     core::FileGuard guard(s.target.audio_dir + "/" + s.audio_path);
-    db::Tx tx(db);
-    db::Session row = db::insert_session(db, new_session(s));
-    db::replace_words(db, row.id, stored_words(s.words));
-    db::store_transcript(db, row.id, s.text, kEngine, s.duration_s);
-    // The transcript stands; what remains is the analysis (the worker's "analyze" job).
-    db::set_session_progress(db, row.id, "processing", 0.5);
-    bool short_clip = s.duration_s <= db::kShortLaneSeconds;
-    db::enqueue_job(db, "analyze", row.id, row.user_id, short_clip ? "short" : "long");
-    core::JsonWriter w;
-    w.begin_object().field("id", row.id).field("status", "processing");
-    w.key("progress").raw("0.5").end_object();
-    db::publish_event(db, row.user_id, "session.created", w.take());
-    tx.commit();
+    // The transcript stands; what remains is the analysis (the worker's "analyze" job). The
+    // stream is over and cannot be sent again: it is stored whatever the user's queue.
+    db::Session row =
+        db::create_session(db, new_session(s), db::SessionStart::analyse,
+                           /*quota=*/std::nullopt, [&](const db::Session& r) {
+                               db::replace_words(db, r.id, stored_words(s.words));
+                               db::store_transcript(db, r.id, s.text, kEngine, s.duration_s);
+                           });
     guard.release();
     return row.id;
 }

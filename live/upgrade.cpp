@@ -2,13 +2,12 @@
 #include "live/upgrade.h"
 
 #include "core/problem.h"
+#include "db/session_rules.h"
 #include "fcgi/authenticate.h"
 #include "fcgi/router.h"
 
 namespace live {
 namespace {
-
-constexpr const char* kKinds[] = {"practice", "scribe", "interview", "memo"};
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -84,13 +83,11 @@ std::optional<SaveTarget> save_target(const fcgi::Params& query) {
     if (*save != "1" && *save != "true")
         throw core::ApiError::bad_request("must be 0 or 1", "save");
     SaveTarget t;
-    t.kind = std::string(query.get("kind").value_or("practice"));
-    bool known = false;
-    for (const char* k : kKinds) known = known || t.kind == k;
-    if (!known)
-        throw core::ApiError::unprocessable("kind", "must be practice, scribe, interview or memo");
+    // The API's upload rules (db/session_rules.h): a title counts characters, not bytes.
+    t.kind = std::string(query.get("kind").value_or(db::kDefaultSessionKind));
+    db::check_session_kind(t.kind);
     t.title = std::string(query.get("title").value_or(""));
-    if (t.title.size() > 200) throw core::ApiError::unprocessable("title", "at most 200 bytes");
+    db::check_session_title(t.title);
     if (auto p = query.get("patient_id")) {
         std::string id(*p);
         if (!fcgi::normalise_uuid(id))

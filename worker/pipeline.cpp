@@ -2,11 +2,9 @@
 #include "worker/pipeline.h"
 
 #include <cstdint>
-#include <cstdio>
 #include <stdexcept>
 #include <system_error>
 
-#include "core/json.h"
 #include "core/log.h"
 #include "db/events.h"
 #include "db/sessions.h"
@@ -15,12 +13,6 @@
 
 namespace worker {
 namespace {
-
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    return buf;
-}
 
 // Progress: stored on the session (fenced by the attempt) and announced as an event, in one
 // transaction; and checkpoints where a lost lease or a shutdown is noticed. The lease itself is
@@ -34,10 +26,8 @@ class Progress {
         db::Tx tx(ctx_.db);
         if (!db::report_progress(ctx_.db, job_, fraction))
             throw JobInterrupted(JobInterrupted::Why::lease_lost, "fenced off at progress");
-        core::JsonWriter w;
-        w.begin_object().field("id", job_.session_id).field("status", "processing");
-        w.key("progress").raw(num(fraction)).field("stage", name).end_object();
-        db::publish_event(ctx_.db, job_.user_id, "session.progress", w.take());
+        db::publish(ctx_.db, db::Audience::user(job_.user_id),
+                    db::session_stage(job_.session_id, fraction, name));
         tx.commit();
         last_fraction_ = fraction;
     }
@@ -126,10 +116,7 @@ void store(JobContext& ctx, const db::Job& job, const speech::Transcript* t, dou
     db::store_analysis(ctx.db, job.session_id, speech::analysis_json(a), a.wpm, a.fillers.per_min,
                        a.scores.overall);
     db::mark_session_done(ctx.db, job.session_id);
-    core::JsonWriter w;
-    w.begin_object().field("id", job.session_id).field("status", "done");
-    w.key("progress").raw("1").end_object();
-    db::publish_event(ctx.db, job.user_id, "session.done", w.take());
+    db::publish(ctx.db, db::Audience::user(job.user_id), db::session_done(job.session_id));
     tx.commit();
 }
 
@@ -197,10 +184,7 @@ std::string audio_error_text(const JobContext& ctx, const speech::AudioError& e)
 void release(JobContext& ctx, const db::Job& job) {
     db::Tx tx(ctx.db);
     if (!db::release_job(ctx.db, job)) return;  // not ours any more: nothing to give back
-    core::JsonWriter w;
-    w.begin_object().field("id", job.session_id).field("status", "queued");
-    w.key("progress").raw("0").end_object();
-    db::publish_event(ctx.db, job.user_id, "session.progress", w.take());
+    db::publish(ctx.db, db::Audience::user(job.user_id), db::session_requeued(job.session_id));
     tx.commit();
 }
 
@@ -218,10 +202,7 @@ void record_file_failure(JobContext& ctx, const db::Job& job, const std::system_
 void move_to_long_lane(JobContext& ctx, const db::Job& job) {
     db::Tx tx(ctx.db);
     if (!db::move_job_to_long_lane(ctx.db, job)) return;  // not ours any more
-    core::JsonWriter w;
-    w.begin_object().field("id", job.session_id).field("status", "queued");
-    w.key("progress").raw("0").end_object();
-    db::publish_event(ctx.db, job.user_id, "session.progress", w.take());
+    db::publish(ctx.db, db::Audience::user(job.user_id), db::session_requeued(job.session_id));
     tx.commit();
     core::log_info("job " + std::to_string(job.id) + " decodes longer than " +
                    std::to_string(static_cast<int>(db::kShortLaneSeconds)) +
@@ -236,10 +217,8 @@ void record_job_failure(db::Db& db, const db::Job& job, const std::string& user_
     const db::FailOutcome outcome = db::fail_job(db, job, user_text, permanent);
     if (outcome == db::FailOutcome::dead) {
         db::mark_session_failed(db, job.session_id, user_text);
-        core::JsonWriter w;
-        w.begin_object().field("id", job.session_id).field("status", "failed");
-        w.field("error", user_text).end_object();
-        db::publish_event(db, job.user_id, "session.failed", w.take());
+        db::publish(db, db::Audience::user(job.user_id),
+                    db::session_failed(job.session_id, user_text));
     }
     tx.commit();
     core::log_warn("job " + std::to_string(job.id) + " attempt " + std::to_string(job.attempts) +

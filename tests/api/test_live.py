@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.parse
 import wave
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
@@ -309,6 +310,39 @@ class LiveTest(unittest.TestCase):
         self.assertAlmostEqual(s["duration_s"], 2.0, delta=0.01)
         audio = self.st.get(f"/api/v1/sessions/{s['id']}/audio", token=token)
         self.assertEqual(len(audio.body), 44 + 10 * 3200 * 2)
+
+    def test_save_title_counts_characters_like_the_api(self):
+        """A title's limit is 200 characters on every way in (db/session_rules.h): 150 'é' (300
+        bytes) are stored whole from a live stream, and 201 are refused before the upgrade with
+        the API upload's own 422."""
+        _, token, _ = self.st.new_user()
+        title = "\u00e9" * 150
+        w = wave.open(CLIP)
+
+        async def main():
+            async with websockets.connect(self.url("/ws/transcribe", token, save=1,
+                                                   title=urllib.parse.quote(title))) as ws:
+                for _ in range(5):
+                    await ws.send(w.readframes(3200))
+                    await recv_json(ws)
+                await ws.send('{"eof" : 1}')
+                await recv_json(ws)  # the final result
+                return (await recv_json(ws))["session_id"]
+
+        sid = asyncio.run(main())
+        r = self.st.get(f"/api/v1/sessions/{sid}", token=token)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["title"], title)
+
+        too_long = urllib.parse.quote("\u00e9" * 201)
+        live = self.upgrade_status(f"/ws/transcribe?token={token}&save=1&title={too_long}")
+        with open(CLIP, "rb") as f:
+            api = self.st.post(f"/api/v1/sessions?title={too_long}", body=f.read(),
+                               content_type="audio/wav", token=token)
+        self.assertEqual((live.status, api.status), (422, 422), (live, api))
+        self.assertEqual(live.json()["errors"], api.json()["errors"])
+        self.assertEqual(live.json()["errors"], [{"field": "title",
+                                                  "message": "must be at most 200 characters"}])
 
     def test_sockets_per_user_limited_429(self):
         _, token, _ = self.st.new_user()

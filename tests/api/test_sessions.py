@@ -849,6 +849,19 @@ class G_Reanalyze(Base):
         self.assertProblem(S.post(f"{API}/sessions/{uuid.uuid4()}/reanalyze", token=token), 404)
         self.assertProblem(S.post(url + "/reanalyze"), 401)
 
+    def test_reanalyze_announces_its_state_in_its_transaction(self):
+        """db::start_analysis: the session's move to processing at 0.5 is published with the
+        job that causes it (before, the owner heard nothing until a worker took the job)."""
+        user, token, _ = S.new_user()
+        s = done_session(token)
+        seq = S.sql(f"SELECT coalesce(max(seq), 0) FROM events WHERE user_id='{user['id']}'")[0][0]
+        self.assertEqual(S.post(f"{API}/sessions/{s['id']}/reanalyze", token=token).status, 202)
+        first = S.sql(f"SELECT event, data::text FROM events WHERE user_id='{user['id']}' "
+                      f"AND seq > {seq} ORDER BY seq LIMIT 1")
+        self.assertEqual(first, [["session.progress",
+                                  f'{{"id": "{s["id"]}", "status": "processing", "progress": 0.5}}']])
+        wait_final(s["id"], token)
+
 
 class H_Delete(Base):
     def test_delete_removes_everything(self):
