@@ -11,8 +11,6 @@
 namespace live {
 namespace {
 
-constexpr const char kEngine[] = "pocketsphinx-5prealpha en-us (live)";
-
 std::vector<db::StoredWord> stored_words(const std::vector<speech::Word>& words) {
     std::vector<db::StoredWord> out;
     out.reserve(words.size());
@@ -31,7 +29,7 @@ db::NewSession new_session(const SavedStream& s) {
     ns.audio_mime = "audio/wav";
     ns.audio_bytes = s.audio_bytes;
     ns.duration_s = s.duration_s;
-    ns.language = "en-us";
+    ns.language = s.language;
     ns.patient_id = s.target.patient_id;
     return ns;
 }
@@ -43,7 +41,7 @@ std::string store_saved_stream(db::Db& db, const SavedStream& s) {
     db::Tx tx(db);
     db::Session row = db::insert_session(db, new_session(s));
     db::replace_words(db, row.id, stored_words(s.words));
-    db::store_transcript(db, row.id, s.text, kEngine, s.duration_s);
+    db::store_transcript(db, row.id, s.text, s.engine + " (live)", s.duration_s);
     // The transcript stands; what remains is the analysis (the worker's "analyze" job).
     db::set_session_progress(db, row.id, "processing", 0.5);
     bool short_clip = s.duration_s <= db::kShortLaneSeconds;
