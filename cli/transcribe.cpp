@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "core/json.h"
 #include "speech/audio.h"
+#include "speech/languages.h"
 #include "speech/metrics.h"
 #include "speech/recognizer.h"
 
@@ -54,7 +55,7 @@ int transcribe_command(const core::Config& cfg, int argc, char** argv) {
         speech::probe_file(file, limits);
         std::vector<int16_t> samples = speech::decode_16k_mono(file, limits);
         speech::RecognizerConfig rc;
-        rc.model_dir = cfg.model_root + "/en-us";
+        rc.model_dir = cfg.model_root + "/" + speech::kDefaultLanguage;
         speech::Recognizer recognizer(rc);
         speech::Transcript t = recognizer.transcribe(samples.data(), samples.size());
         speech::Analysis a =

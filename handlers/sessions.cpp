@@ -17,7 +17,7 @@
 #include "handlers/routes.h"
 #include "handlers/transcript_formats.h"
 #include "handlers/uploads.h"
-#include "speech/recognizer.h"
+#include "speech/languages.h"
 
 namespace handlers {
 namespace {
@@ -112,13 +112,8 @@ db::NewSession new_session_from(const std::map<std::string, std::string>& f, Ctx
     db::check_session_kind(s.kind);
     s.title = get("title", "");
     db::check_session_title(s.title);
-    s.language = get("language", "en-us");
-    auto installed = speech::installed_languages(ctx.cfg.model_root);
-    if (std::find(installed.begin(), installed.end(), s.language) == installed.end()) {
-        std::string list;
-        for (const auto& l : installed) list += (list.empty() ? "" : ", ") + l;
-        throw core::ApiError::unprocessable("language", "not installed; installed: " + list);
-    }
+    s.language = get("language", speech::kDefaultLanguage);
+    speech::require_installed(ctx.cfg.model_root, s.language);
     s.patient_id = uuid_field(f, "patient_id");
     s.project_id = uuid_field(f, "project_id");
     return s;

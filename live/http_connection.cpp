@@ -62,8 +62,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     void route(Request req);
     void upgrade(Request req, std::string_view path, const fcgi::Params& query);
     void user_checked(Request req, std::string path, core::AccessClaims claims,
-                      std::optional<SaveTarget> save, std::optional<int64_t> since,
-                      std::optional<db::User> user, bool db_ok);
+                      std::optional<SaveTarget> save, std::string language,
+                      std::optional<int64_t> since, std::optional<db::User> user, bool db_ok);
     void answer(int status, std::string content_type, std::string body,
                 std::vector<std::pair<std::string, std::string>> headers = {});
     void refuse(const core::ApiError& e) {
@@ -143,13 +143,15 @@ void HttpConnection::upgrade(Request req, std::string_view path, const fcgi::Par
     auto claims = core::verify_access_token(srv_.tokens(), token, std::time(nullptr));
     if (!claims) throw core::ApiError::unauthorized("invalid or expired access token");
     std::optional<SaveTarget> save;
+    std::string language;
     std::optional<int64_t> since;
     if (path == "/ws/events") {
         allow_params(query, {"since"});
         since = events_since(query);
     } else {
-        allow_params(query, {"save", "kind", "title", "patient_id"});
+        allow_params(query, {"save", "kind", "title", "patient_id", "lang"});
         save = save_target(query);
+        language = stream_language(query, srv_.cfg().model_root);
     }
     bool stream = path == "/ws/transcribe";
     if (stream && !srv_.reserve_stream()) {
@@ -168,7 +170,7 @@ void HttpConnection::upgrade(Request req, std::string_view path, const fcgi::Par
         throw e;
     }
     srv_.db().post([self = shared_from_this(), req = std::move(req), path = std::string(path),
-                    claims = *claims, save, since](db::Db& db) mutable {
+                    claims = *claims, save, language, since](db::Db& db) mutable {
         std::optional<db::User> user;
         bool ok = true;
         try {
@@ -179,16 +181,18 @@ void HttpConnection::upgrade(Request req, std::string_view path, const fcgi::Par
             ok = false;
         }
         self->srv_.on_io([self, req = std::move(req), path = std::move(path), claims,
-                          save = std::move(save), since, user = std::move(user), ok]() mutable {
-            self->user_checked(std::move(req), std::move(path), claims, std::move(save), since,
-                               std::move(user), ok);
+                          save = std::move(save), language = std::move(language), since,
+                          user = std::move(user), ok]() mutable {
+            self->user_checked(std::move(req), std::move(path), claims, std::move(save),
+                               std::move(language), since, std::move(user), ok);
         });
     });
 }
 
 void HttpConnection::user_checked(Request req, std::string path, core::AccessClaims claims,
-                                  std::optional<SaveTarget> save, std::optional<int64_t> since,
-                                  std::optional<db::User> user, bool db_ok) {
+                                  std::optional<SaveTarget> save, std::string language,
+                                  std::optional<int64_t> since, std::optional<db::User> user,
+                                  bool db_ok) {
     if (!db_ok || !user || !user->is_active || user->token_version != claims.token_version) {
         srv_.release_slot(claims.user_id);
         if (path == "/ws/transcribe") srv_.release_stream();
@@ -205,7 +209,8 @@ void HttpConnection::user_checked(Request req, std::string path, core::AccessCla
             save->user_id = claims.user_id;
             save->audio_dir = srv_.cfg().data_dir + "/audio";
         }
-        s = std::make_shared<TranscribeSession>(srv_, std::move(sock_), who, std::move(save));
+        s = std::make_shared<TranscribeSession>(srv_, std::move(sock_), who, std::move(language),
+                                                std::move(save));
     }
     s->start(std::move(req));
 }

@@ -1,19 +1,37 @@
 // Decoding and recording one stream on its lane.
 #include "live/lane.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "core/temp_file.h"
+#include "speech/languages.h"
 
 namespace live {
 
-std::unique_ptr<speech::StreamDecoder> Lane::take() {
-    if (idle.empty()) return std::make_unique<speech::StreamDecoder>(recognizer);
-    auto d = std::move(idle.back());
-    idle.pop_back();
+std::unique_ptr<speech::StreamDecoder> Lane::take(const std::string& language) {
+    auto& waiting = idle[language];
+    if (waiting.empty()) {
+        idle.erase(language);
+        speech::RecognizerConfig rc = recognizer;
+        auto dir = speech::installed_model_dir(model_root, language);
+        if (!dir) throw std::runtime_error("language " + language + " is not installed");
+        rc.model_dir = *dir;
+        return std::make_unique<speech::StreamDecoder>(rc);
+    }
+    auto d = std::move(waiting.back());
+    waiting.pop_back();
     return d;
 }
 
-void Lane::give_back(std::unique_ptr<speech::StreamDecoder> d) {
-    if (d) idle.push_back(std::move(d));
+void Lane::give_back(const std::string& language, std::unique_ptr<speech::StreamDecoder> d) {
+    if (!d) return;
+    if (!idle.contains(language) && idle.size() >= kIdleLanguages) {
+        auto drop = std::find_if(idle.begin(), idle.end(),
+                                 [](const auto& e) { return e.first != speech::kDefaultLanguage; });
+        if (drop != idle.end()) idle.erase(drop);
+    }
+    idle[language].push_back(std::move(d));
 }
 
 // 100 ms of audio costs 15-25 ms of one core: the most a frame waits for idle work.
@@ -34,15 +52,17 @@ bool Lane::work_when_idle() {
     return false;
 }
 
-LiveStream::LiveStream(speech::StreamOptions opt, std::optional<SaveTarget> save)
-    : opt_(std::move(opt)), save_(std::move(save)) {}
+LiveStream::LiveStream(speech::StreamOptions opt, std::string language,
+                       std::optional<SaveTarget> save)
+    : opt_(std::move(opt)), language_(std::move(language)), save_(std::move(save)) {}
 
 void LiveStream::begin(Lane& lane) {
-    decoder_ = lane.take();
+    decoder_ = lane.take(language_);
+    engine_ = decoder_->engine();
     try {
         decoder_->begin(opt_);
     } catch (...) {
-        lane.give_back(std::move(decoder_));
+        lane.give_back(language_, std::move(decoder_));
         throw;
     }
     if (save_) wav_ = std::make_unique<WavWriter>(save_->audio_dir + "/tmp", opt_.sample_rate);
@@ -87,7 +107,7 @@ std::string LiveStream::finish(Lane& lane) {
     speech::StreamUpdate u = decoder_->finish();
     u.final = true;
     collect(u);
-    lane.give_back(std::move(decoder_));
+    lane.give_back(language_, std::move(decoder_));
     finished_ = true;
     return speech::to_vosk_json(u, opt_);
 }
@@ -100,7 +120,7 @@ void LiveStream::abandon(Lane& lane) {
             // a failing decoder still goes back; the audio is what matters
         }
     }
-    lane.give_back(std::move(decoder_));
+    lane.give_back(language_, std::move(decoder_));
     finished_ = true;
 }
 
@@ -109,6 +129,8 @@ std::optional<SavedStream> LiveStream::commit_audio() {
     SavedStream s;
     s.target = *save_;
     s.session_id = core::new_uuid();
+    s.language = language_;
+    s.engine = engine_;
     s.audio_path = s.session_id + ".wav";
     s.audio_bytes = wav_->bytes();
     s.duration_s = wav_->seconds();

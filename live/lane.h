@@ -5,6 +5,7 @@
 // frames, when no task waits, the lane decodes ahead for its streams (Lane::work_when_idle).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -19,13 +20,20 @@ namespace live {
 class LiveStream;
 
 struct Lane {
-    speech::RecognizerConfig recognizer;
-    std::vector<std::unique_ptr<speech::StreamDecoder>> idle;  // reused stream after stream
-    std::vector<std::weak_ptr<LiveStream>> streams;            // decoding here; pruned as they end
-    size_t next_stream = 0;                                    // round robin for work_when_idle
+    std::string model_root;               // speech.model_root: one model per language
+    speech::RecognizerConfig recognizer;  // model_dir is the stream's language's
+    // Reused stream after stream, by language. Decoders of at most kIdleLanguages languages
+    // wait here: one of another language given back drops those of a language other than
+    // en-us, so a lane's idle memory stays bounded whatever languages streams ask for.
+    static constexpr size_t kIdleLanguages = 2;
+    std::map<std::string, std::vector<std::unique_ptr<speech::StreamDecoder>>> idle;
+    std::vector<std::weak_ptr<LiveStream>> streams;  // decoding here; pruned as they end
+    size_t next_stream = 0;                          // round robin for work_when_idle
 
-    std::unique_ptr<speech::StreamDecoder> take();
-    void give_back(std::unique_ptr<speech::StreamDecoder> d);
+    // An idle decoder of `language` (checked at the upgrade), else a new one: throws
+    // std::runtime_error when its model is not installed or does not load.
+    std::unique_ptr<speech::StreamDecoder> take(const std::string& language);
+    void give_back(const std::string& language, std::unique_ptr<speech::StreamDecoder> d);
     // TaskThread calls this while no task waits: one slice of one stream's undecoded audio,
     // streams in turn, so a frame that arrives meanwhile waits for one slice at most.
     // Returns whether it decoded anything (false: nothing to do until the next task).
@@ -45,6 +53,8 @@ struct SaveTarget {
 struct SavedStream {
     SaveTarget target;
     std::string session_id;
+    std::string language;    // what it was decoded in: the session's language
+    std::string engine;      // the decoder's (speech::StreamDecoder::engine)
     std::string audio_path;  // file name under audio_dir
     int64_t audio_bytes = 0;
     double duration_s = 0;
@@ -54,7 +64,7 @@ struct SavedStream {
 
 class LiveStream : public std::enable_shared_from_this<LiveStream> {
   public:
-    LiveStream(speech::StreamOptions opt, std::optional<SaveTarget> save);
+    LiveStream(speech::StreamOptions opt, std::string language, std::optional<SaveTarget> save);
 
     // A frame comes in slices, each its own lane task so that other streams' frames run
     // between them. Every slice is decoded (and recorded); the last returns the frame's one
@@ -80,8 +90,10 @@ class LiveStream : public std::enable_shared_from_this<LiveStream> {
     void collect(const speech::StreamUpdate& u);
 
     speech::StreamOptions opt_;
+    std::string language_;
     std::optional<SaveTarget> save_;
     std::unique_ptr<speech::StreamDecoder> decoder_;
+    std::string engine_;  // decoder_'s, kept for the saved session
     std::unique_ptr<WavWriter> wav_;
     std::vector<speech::Word> words_;
     std::string text_;

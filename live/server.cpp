@@ -18,6 +18,7 @@
 #include "live/http_connection.h"
 #include "live/transcribe_session.h"
 #include "live/upgrade.h"
+#include "speech/languages.h"
 
 namespace live {
 namespace {
@@ -28,11 +29,12 @@ constexpr int kPruneEverySeconds = 600;
 
 // A lane starts with one decoder loaded, so that the first stream on it does not wait for the
 // model (about a second). A model that cannot load is reported here and again per stream.
-Lane warm_lane(const speech::RecognizerConfig& rc) {
+Lane warm_lane(const std::string& model_root, const speech::RecognizerConfig& rc) {
     Lane lane;
+    lane.model_root = model_root;
     lane.recognizer = rc;
     try {
-        lane.give_back(std::make_unique<speech::StreamDecoder>(rc));
+        lane.give_back(speech::kDefaultLanguage, lane.take(speech::kDefaultLanguage));
     } catch (const std::exception& e) {
         core::log_error(std::string("live: loading the recognizer: ") + e.what());
     }
@@ -59,10 +61,10 @@ void Server::start() {
     db::DbSettings dbs = fcgi::db_settings(cfg_, "live");
     db_ = std::make_unique<TaskThread<db::Db>>([dbs] { return db::Db(dbs); });
     for (int i = 0; i < cfg_.live_decoders; ++i) {
-        speech::RecognizerConfig rc;
-        rc.model_dir = cfg_.model_root + "/en-us";
+        speech::RecognizerConfig rc;  // model_dir: each stream's language's (Lane::take)
         rc.stream_max_hmms = cfg_.live_max_hmms;
-        lanes_.push_back(std::make_unique<TaskThread<Lane>>([rc] { return warm_lane(rc); }));
+        lanes_.push_back(std::make_unique<TaskThread<Lane>>(
+            [root = cfg_.model_root, rc] { return warm_lane(root, rc); }));
         lane_streams_.push_back(0);
     }
     feed_ = std::make_unique<EventFeed>(

@@ -9,8 +9,6 @@
 namespace live {
 namespace {
 
-constexpr const char kEngine[] = "pocketsphinx-5prealpha en-us (live)";
-
 std::vector<db::StoredWord> stored_words(const std::vector<speech::Word>& words) {
     std::vector<db::StoredWord> out;
     out.reserve(words.size());
@@ -29,7 +27,7 @@ db::NewSession new_session(const SavedStream& s) {
     ns.audio_mime = "audio/wav";
     ns.audio_bytes = s.audio_bytes;
     ns.duration_s = s.duration_s;
-    ns.language = "en-us";
+    ns.language = s.language;
     ns.patient_id = s.target.patient_id;
     return ns;
 }
@@ -44,7 +42,7 @@ std::string store_saved_stream(db::Db& db, const SavedStream& s) {
         db::create_session(db, new_session(s), db::SessionStart::analyse,
                            /*quota=*/std::nullopt, [&](const db::Session& r) {
                                db::replace_words(db, r.id, stored_words(s.words));
-                               db::store_transcript(db, r.id, s.text, kEngine, s.duration_s);
+                               db::store_transcript(db, r.id, s.text, s.engine + " (live)", s.duration_s);
                            });
     guard.release();
     return row.id;

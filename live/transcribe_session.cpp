@@ -86,7 +86,7 @@ void TranscribeSession::on_config(const cJSON* config) {
 
 void TranscribeSession::ensure_stream(Clock::time_point at) {
     if (stream_) return;
-    stream_ = std::make_shared<LiveStream>(opt_, save_);
+    stream_ = std::make_shared<LiveStream>(opt_, language_, save_);
     lane_ = srv_.pick_lane();
     lane_taken_ = true;
     state_ = State::streaming;

@@ -27,8 +27,12 @@ namespace live {
 
 class TranscribeSession : public WsSession {
   public:
-    TranscribeSession(Server& srv, Local::socket sock, Identity who, std::optional<SaveTarget> save)
-        : WsSession(srv, std::move(sock), std::move(who)), save_(std::move(save)) {}
+    // `language` was checked at the upgrade (live/upgrade.h stream_language).
+    TranscribeSession(Server& srv, Local::socket sock, Identity who, std::string language,
+                      std::optional<SaveTarget> save)
+        : WsSession(srv, std::move(sock), std::move(who)),
+          language_(std::move(language)),
+          save_(std::move(save)) {}
 
   protected:
     void on_message(bool text, std::string_view data, Clock::time_point at) override;
@@ -57,6 +61,7 @@ class TranscribeSession : public WsSession {
     void replied(const std::string& reply, Clock::time_point at, bool final);
     void saved(const std::string& session_id, const std::string& error);
 
+    std::string language_;
     std::optional<SaveTarget> save_;
     speech::StreamOptions opt_;
     State state_ = State::configuring;

@@ -5,6 +5,7 @@
 #include "db/session_rules.h"
 #include "fcgi/authenticate.h"
 #include "fcgi/router.h"
+#include "speech/languages.h"
 
 namespace live {
 namespace {
@@ -95,6 +96,13 @@ std::optional<SaveTarget> save_target(const fcgi::Params& query) {
         t.patient_id = id;
     }
     return t;
+}
+
+std::string stream_language(const fcgi::Params& query, const std::string& model_root) {
+    auto lang = query.get("lang");
+    std::string language = lang && !lang->empty() ? std::string(*lang) : speech::kDefaultLanguage;
+    speech::require_installed(model_root, language);
+    return language;
 }
 
 std::string clean_request_id(std::string_view id) {

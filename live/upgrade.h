@@ -33,6 +33,11 @@ std::optional<int64_t> events_since(const fcgi::Params& query);
 // user_id and audio_dir are filled by the caller.
 std::optional<SaveTarget> save_target(const fcgi::Params& query);
 
+// ?lang= of /ws/transcribe: the model the stream is decoded with (and its saved session's
+// language), en-us when absent. Throws 422 unless installed (speech::require_installed, the
+// API's rule for an upload's language).
+std::string stream_language(const fcgi::Params& query, const std::string& model_root);
+
 // An X-Request-Id as logs and close reasons may carry it: 1..64 letters, digits and '-';
 // anything else gives "".
 std::string clean_request_id(std::string_view id);

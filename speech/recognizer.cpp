@@ -1,34 +1,20 @@
-// pocketsphinx behind speech::Recognizer: model discovery, decoder setup, utterance loop.
+// pocketsphinx behind speech::Recognizer: the utterance loop over VAD spans (the decoder's
+// setup is speech/decoder_config.cpp, shared with the live recognizer).
 #include "speech/recognizer.h"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <pocketsphinx.h>
-#include <sphinxbase/err.h>
-#pragma GCC diagnostic pop
-
 #include <algorithm>
-#include <cctype>
-#include <filesystem>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "core/c_handles.h"
+#include "speech/decoder_config.h"
 #include "speech/fillers.h"
 #include "speech/vad.h"
-
-using CmdLnPtr = std::unique_ptr<cmd_ln_t, core::CDeleter<cmd_ln_free_r>>;
-using PsDecoderPtr = std::unique_ptr<ps_decoder_t, core::CDeleter<ps_free>>;
 
 namespace speech {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr double kFrameS = 0.01;  // the en-us model's 100 frames per second
 constexpr size_t kChunk = 8000;   // samples handed to the VAD at a time (0.5 s)
@@ -37,102 +23,25 @@ constexpr size_t kChunk = 8000;   // samples handed to the VAD at a time (0.5 s)
 // decoder's cepstral mean normalisation to settle, short enough for flat memory.
 constexpr size_t kMaxGroupSamples = 25 * 16000;
 
-struct ModelFiles {
-    std::string hmm, lm, dict;
-};
-
-// The Debian layout: <dir>/<name>/ (acoustic model), <dir>/<name>.lm.bin, <dir>/cmudict-<name>
-// .dict; other layouts are found by looking for an mdef, a word LM and a dictionary.
-std::optional<ModelFiles> find_model(const fs::path& dir) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) return std::nullopt;
-    const std::string name = dir.filename().string();
-    ModelFiles m;
-    if (fs::exists(dir / name / "mdef", ec)) m.hmm = (dir / name).string();
-    if (fs::exists(dir / (name + ".lm.bin"), ec)) m.lm = (dir / (name + ".lm.bin")).string();
-    if (fs::exists(dir / ("cmudict-" + name + ".dict"), ec)) {
-        m.dict = (dir / ("cmudict-" + name + ".dict")).string();
-    }
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string file = e.path().filename().string();
-        if (m.hmm.empty() && e.is_directory() && fs::exists(e.path() / "mdef", ec)) {
-            m.hmm = e.path().string();
-        } else if (m.lm.empty() && file.find("phone") == std::string::npos &&
-                   (file.ends_with(".lm.bin") || file.ends_with(".lm") ||
-                    file.ends_with(".arpa"))) {
-            m.lm = e.path().string();
-        } else if (m.dict.empty() && file.ends_with(".dict")) {
-            m.dict = e.path().string();
-        }
-    }
-    if (m.hmm.empty() || m.lm.empty() || m.dict.empty()) return std::nullopt;
-    return m;
-}
-
-// The library logs to stderr by default, a lot. Its log file handle is process-wide and
-// -logfn swaps (and fcloses) it on every ps_init, which races when decoders are created on
-// several threads; a no-op callback set once avoids both the noise and the race.
-void discard_log(void*, err_lvl_t, const char*, ...) {}
-
-void quiet_library_log() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        err_set_logfp(nullptr);  // ps_init prints its whole configuration straight to it
-        err_set_callback(discard_log, nullptr);
-    });
-}
-
-// "word(2)" -> "word", lower case.
-std::string clean_token(const char* raw) {
-    std::string w(raw);
-    if (const auto paren = w.find('('); paren != std::string::npos && paren > 0) w.resize(paren);
-    std::transform(w.begin(), w.end(), w.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return w;
-}
-
 }  // namespace
 
-std::vector<std::string> installed_languages(const std::string& model_root) {
-    std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(model_root, ec)) {
-        if (find_model(e.path())) out.push_back(e.path().filename().string());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 struct Recognizer::Impl {
-    // Declared before the decoder so that the decoder is destroyed first.
-    CmdLnPtr config;
-    PsDecoderPtr ps;
+    Decoder decoder;
     bool fillers_on = false;
-    std::string engine;
     fillers::Rules rules;
     VadParams vad_params;
 
-    explicit Impl(const RecognizerConfig& cfg);
+    explicit Impl(const RecognizerConfig& cfg)
+        : decoder(setup(cfg)), fillers_on(cfg.detect_fillers) {}
+    static DecoderSetup setup(const RecognizerConfig& cfg) {
+        DecoderSetup s;
+        s.model_dir = cfg.model_dir;
+        s.detect_fillers = cfg.detect_fillers;
+        return s;  // search width and second pass: pocketsphinx's defaults
+    }
     void decode(const int16_t* samples, const std::vector<Span>& group, std::vector<Word>& out);
     std::vector<int16_t> buffer;  // the spans of one utterance, end to end
 };
-
-Recognizer::Impl::Impl(const RecognizerConfig& cfg) {
-    const auto model = find_model(cfg.model_dir);
-    if (!model) throw std::runtime_error("no pocketsphinx model in " + cfg.model_dir);
-    quiet_library_log();
-    // No -lm here: the language model is set below, after the filler words joined the
-    // dictionary. -remove_silence no: our VAD already cut the silences, and the library's own
-    // would drop frames and shift every word time.
-    config.reset(cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", model->hmm.c_str(), "-dict",
-                             model->dict.c_str(), "-remove_silence", "no", nullptr));
-    if (!config) throw std::runtime_error("pocketsphinx rejected its configuration");
-    ps.reset(ps_init(config.get()));
-    if (!ps) throw std::runtime_error("pocketsphinx could not load " + cfg.model_dir);
-    fillers_on = cfg.detect_fillers;
-    fillers::use_language_model(ps.get(), config.get(), model->lm, fillers_on, "ngram");
-    engine = "pocketsphinx-5prealpha " + fs::path(cfg.model_dir).filename().string();
-}
 
 // Decodes the spans of one utterance as one buffer: the pauses between them shortened to the
 // VAD's padding, as -remove_silence would, but with a map back to the original times.
@@ -155,7 +64,7 @@ double original_time(double t, const std::vector<Span>& group, bool is_end) {
 
 void Recognizer::Impl::decode(const int16_t* samples, const std::vector<Span>& group,
                               std::vector<Word>& out) {
-    ps_decoder_t* d = ps.get();
+    ps_decoder_t* d = decoder.get();
     buffer.clear();
     for (const Span& s : group) buffer.insert(buffer.end(), samples + s.begin, samples + s.end);
     // A new stream per utterance: frame numbers restart at 0.
@@ -198,7 +107,7 @@ Recognizer::~Recognizer() = default;
 
 Transcript Recognizer::transcribe(const int16_t* samples, size_t n, const ProgressFn& progress) {
     Transcript t;
-    t.engine = impl_->engine;
+    t.engine = impl_->decoder.engine();
     Vad vad(impl_->vad_params);
     std::vector<Span> spans, group;
     size_t group_len = 0;

@@ -22,10 +22,6 @@ struct RecognizerConfig {
     int stream_max_hmms = 3000;
 };
 
-// Installed languages, e.g. {"en-us"}: the API answers 422 listing these for anything else.
-std::vector<std::string> installed_languages(
-    const std::string& model_root = "/usr/share/pocketsphinx/model");
-
 // Fraction of the audio done, 0..1; called from the decoding thread.
 using ProgressFn = std::function<void(double)>;
 

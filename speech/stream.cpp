@@ -4,17 +4,13 @@
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
-#include <pocketsphinx.h>
 #include <sphinxbase/ckd_alloc.h>
-#include <sphinxbase/err.h>
 #pragma GCC diagnostic pop
 #include <soxr.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <filesystem>
-#include <mutex>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -22,6 +18,7 @@
 #include <type_traits>
 
 #include "core/c_handles.h"
+#include "speech/decoder_config.h"
 #include "speech/fillers.h"
 #include "speech/vad.h"
 
@@ -29,10 +26,6 @@ namespace speech {
 
 namespace {
 
-namespace fs = std::filesystem;
-
-using CmdLnPtr = std::unique_ptr<cmd_ln_t, core::CDeleter<cmd_ln_free_r>>;
-using PsDecoderPtr = std::unique_ptr<ps_decoder_t, core::CDeleter<ps_free>>;
 using SoxrPtr = std::unique_ptr<std::remove_pointer_t<soxr_t>, core::CDeleter<soxr_delete>>;
 
 void free_ckd(char* p) {
@@ -63,61 +56,6 @@ constexpr double kMaxBacklogS = 3.0;
 // lag is paid in CPU at every pause, and it is how late a final comes: 0.5 s is still ten
 // 50 ms smoothing lengths for the noise floor to see the quiet after a word.
 constexpr double kVadLookaheadS = 0.5;
-
-// --- shared with recognizer.cpp (its Impl is private; the few lines are copied) ---
-
-struct ModelFiles {
-    std::string hmm, lm, dict;
-};
-
-std::optional<ModelFiles> find_model(const fs::path& dir) {
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) return std::nullopt;
-    const std::string name = dir.filename().string();
-    ModelFiles m;
-    if (fs::exists(dir / name / "mdef", ec)) m.hmm = (dir / name).string();
-    if (fs::exists(dir / (name + ".lm.bin"), ec)) m.lm = (dir / (name + ".lm.bin")).string();
-    if (fs::exists(dir / ("cmudict-" + name + ".dict"), ec)) {
-        m.dict = (dir / ("cmudict-" + name + ".dict")).string();
-    }
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string file = e.path().filename().string();
-        if (m.hmm.empty() && e.is_directory() && fs::exists(e.path() / "mdef", ec)) {
-            m.hmm = e.path().string();
-        } else if (m.lm.empty() && file.find("phone") == std::string::npos &&
-                   (file.ends_with(".lm.bin") || file.ends_with(".lm") ||
-                    file.ends_with(".arpa"))) {
-            m.lm = e.path().string();
-        } else if (m.dict.empty() && file.ends_with(".dict")) {
-            m.dict = e.path().string();
-        }
-    }
-    if (m.hmm.empty() || m.lm.empty() || m.dict.empty()) return std::nullopt;
-    return m;
-}
-
-// The library's log handle is process-wide and ps_init swaps it: a no-op callback set once
-// silences it without the race (see recognizer.cpp).
-void discard_log(void*, err_lvl_t, const char*, ...) {}
-
-void quiet_library_log() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        err_set_logfp(nullptr);
-        err_set_callback(discard_log, nullptr);
-    });
-}
-
-// "word(2)" -> "word", lower case.
-std::string clean_token(const char* raw) {
-    std::string w(raw);
-    if (const auto paren = w.find('('); paren != std::string::npos && paren > 0) w.resize(paren);
-    std::transform(w.begin(), w.end(), w.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return w;
-}
-
-// --- end of what is shared with recognizer.cpp ---
 
 // Streaming int16 -> int16 resampler to 16 kHz. soxr keeps its filter state between calls,
 // so frame boundaries leave no seams; drain() returns what its delay line still holds.
@@ -217,9 +155,7 @@ std::string join_words(const std::vector<Word>& words) {
 }  // namespace
 
 struct StreamDecoder::Impl {
-    // Declared before the decoder so that the decoder is destroyed first.
-    CmdLnPtr config;
-    PsDecoderPtr ps;
+    Decoder decoder;
     bool fillers_on = false;
     fillers::Rules rules;
     VadParams vad_params;
@@ -240,7 +176,8 @@ struct StreamDecoder::Impl {
     std::vector<Span> spans;       // VAD output, reused
 
     explicit Impl(const RecognizerConfig& cfg);
-    void load_language_model(const ModelFiles& m);
+    static DecoderSetup setup(const RecognizerConfig& cfg);
+    ps_decoder_t* ps() const { return decoder.get(); }
     void use_search(const std::vector<std::string>& phrases);
     std::string phrase_grammar(const std::vector<std::string>& phrases);
 
@@ -259,36 +196,29 @@ struct StreamDecoder::Impl {
     size_t decode_budget(size_t frame) const;
 };
 
-StreamDecoder::Impl::Impl(const RecognizerConfig& cfg) {
-    const auto model = find_model(cfg.model_dir);
-    if (!model) throw std::runtime_error("no pocketsphinx model in " + cfg.model_dir);
-    quiet_library_log();
-    // -remove_silence no: the VAD decides what is speech, and the library's own would drop
-    // frames and shift every word time (as in recognizer.cpp). -fwdflat no: the second pass
-    // runs at each utterance end, over the whole utterance, which made results late; without
-    // it read/ gave fewer errors (WER 0.287 vs 0.303) at 0.52x the decoding time.
-    // -maxhmmpf 3000 (RecognizerConfig::stream_max_hmms, live.max_hmms_per_frame; pocketsphinx's
-    // default is 30000): at most that many HMMs active per frame. Streaming cost
-    // 1.33x the recorded pipeline's CPU over read/ + fillers/ + the AMI meeting (2.1x on the
-    // hesitant fillers/ clips, whose search the default lets grow wide); with the cap 0.58x,
-    // for stream WER 0.565 -> 0.577 (697 words; bench/RESULTS.md, 2026-12-02). A live stream
-    // must keep up with real time on a shared CPU; the recorded pipeline keeps the default.
-    const std::string max_hmms = std::to_string(cfg.stream_max_hmms);
-    config.reset(cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", model->hmm.c_str(), "-dict",
-                             model->dict.c_str(), "-remove_silence", "no", "-fwdflat", "no",
-                             "-maxhmmpf", max_hmms.c_str(), nullptr));
-    if (!config) throw std::runtime_error("pocketsphinx rejected its configuration");
-    ps.reset(ps_init(config.get()));
-    if (!ps) throw std::runtime_error("pocketsphinx could not load " + cfg.model_dir);
-    fillers_on = cfg.detect_fillers;
-    vad_params.lookahead_s = kVadLookaheadS;
-    load_language_model(*model);  // before any other search exists (see fillers.h)
+// -fwdflat no: the second pass runs at each utterance end, over the whole utterance, which
+// made results late; without it read/ gave fewer errors (WER 0.287 vs 0.303) at 0.52x the
+// decoding time. -maxhmmpf 3000 (RecognizerConfig::stream_max_hmms, live.max_hmms_per_frame;
+// pocketsphinx's default is 30000): at most that many HMMs active per frame. Streaming cost
+// 1.33x the recorded pipeline's CPU over read/ + fillers/ + the AMI meeting (2.1x on the
+// hesitant fillers/ clips, whose search the default lets grow wide); with the cap 0.58x,
+// for stream WER 0.565 -> 0.577 (697 words; bench/RESULTS.md, 2026-12-02). A live stream
+// must keep up with real time on a shared CPU; the recorded pipeline keeps the default.
+// The rest of the setup (model, -remove_silence no, filler words, LM search) is the recorded
+// pipeline's (speech/decoder_config.cpp).
+DecoderSetup StreamDecoder::Impl::setup(const RecognizerConfig& cfg) {
+    DecoderSetup s;
+    s.model_dir = cfg.model_dir;
+    s.detect_fillers = cfg.detect_fillers;
+    s.lm_search = kLmSearch;
+    s.fwdflat = false;
+    s.max_hmms = cfg.stream_max_hmms;
+    return s;
 }
 
-// As recognizer.cpp: the stock LM, interpolated with the filler words' own model when filler
-// detection is on (fillers.h: words added to the trie LM itself crash pocketsphinx).
-void StreamDecoder::Impl::load_language_model(const ModelFiles& m) {
-    fillers::use_language_model(ps.get(), config.get(), m.lm, fillers_on, kLmSearch);
+StreamDecoder::Impl::Impl(const RecognizerConfig& cfg)
+    : decoder(setup(cfg)), fillers_on(cfg.detect_fillers) {
+    vad_params.lookahead_s = kVadLookaheadS;
 }
 
 // vosk's phrase_list as a JSGF grammar: any sequence of the phrases. "[unk]" (vosk's garbage
@@ -300,7 +230,7 @@ std::string StreamDecoder::Impl::phrase_grammar(const std::vector<std::string>& 
         std::string word, words;
         while (in >> word) {
             if (word == "[unk]") continue;
-            CkdStringPtr pron(plain_word(word) ? ps_lookup_word(ps.get(), word.c_str()) : nullptr);
+            CkdStringPtr pron(plain_word(word) ? ps_lookup_word(ps(), word.c_str()) : nullptr);
             if (!pron) {
                 throw std::invalid_argument("phrase_list: \"" + word +
                                             "\" is not in the dictionary");
@@ -320,22 +250,21 @@ std::string StreamDecoder::Impl::phrase_grammar(const std::vector<std::string>& 
 // at a freed one.
 void StreamDecoder::Impl::use_search(const std::vector<std::string>& phrases) {
     const std::string grammar = phrase_grammar(phrases);  // throws before anything changes
-    if (ps_set_search(ps.get(), kLmSearch) != 0) {
+    if (ps_set_search(ps(), kLmSearch) != 0) {
         throw std::runtime_error("pocketsphinx: cannot select the language model search");
     }
     if (grammar.empty()) return;
-    if (ps_set_jsgf_string(ps.get(), kPhraseSearch, grammar.c_str()) != 0 ||
-        ps_set_search(ps.get(), kPhraseSearch) != 0) {
-        ps_set_search(ps.get(), kLmSearch);
+    if (ps_set_jsgf_string(ps(), kPhraseSearch, grammar.c_str()) != 0 ||
+        ps_set_search(ps(), kPhraseSearch) != 0) {
+        ps_set_search(ps(), kLmSearch);
         throw std::invalid_argument("phrase_list: the phrases do not make a grammar");
     }
 }
 
 // A new pocketsphinx utterance whose frame 0 is stream sample `at`.
 void StreamDecoder::Impl::start_utt(size_t at) {
-    ps_start_stream(ps.get());  // frame numbers restart at 0
-    if (ps_start_utt(ps.get()) < 0)
-        throw std::runtime_error("pocketsphinx: cannot start utterance");
+    ps_start_stream(ps());  // frame numbers restart at 0
+    if (ps_start_utt(ps()) < 0) throw std::runtime_error("pocketsphinx: cannot start utterance");
     in_utt = true;
     utt_start = at;
     partial.clear();
@@ -344,14 +273,14 @@ void StreamDecoder::Impl::start_utt(size_t at) {
 
 void StreamDecoder::Impl::end_utt() {
     if (!in_utt) return;
-    ps_end_utt(ps.get());
+    ps_end_utt(ps());
     in_utt = false;
 }
 
 void StreamDecoder::Impl::feed(std::span<const int16_t> pcm) {
     if (pcm.empty()) return;
     utt.insert(utt.end(), pcm.begin(), pcm.end());
-    ps_process_raw(ps.get(), pcm.data(), pcm.size(), FALSE, FALSE);
+    ps_process_raw(ps(), pcm.data(), pcm.size(), FALSE, FALSE);
 }
 
 void StreamDecoder::Impl::feed_backlog(size_t max_samples) {
@@ -366,7 +295,7 @@ void StreamDecoder::Impl::feed_backlog(size_t max_samples) {
 // Returns where the first word after the cut starts (npos: none), so that the next utterance
 // need not decode again the silence in between.
 size_t StreamDecoder::Impl::collect_words(size_t speech_begin, size_t cut, std::vector<Word>& out) {
-    ps_decoder_t* d = ps.get();
+    ps_decoder_t* d = ps();
     std::vector<Word> words;
     size_t next_word = std::string::npos;
     for (ps_seg_t* seg = ps_seg_iter(d); seg; seg = ps_seg_next(seg)) {
@@ -461,7 +390,7 @@ void StreamDecoder::Impl::restart_if_silent() {
 const std::string& StreamDecoder::Impl::current_partial() {
     const size_t frames = utt.size() / kFrameSamples;
     if (frames != partial_frames) {
-        partial = partial_text(ps_get_hyp(ps.get(), nullptr));
+        partial = partial_text(ps_get_hyp(ps(), nullptr));
         partial_frames = frames;
     }
     return partial;
@@ -478,6 +407,10 @@ StreamUpdate StreamDecoder::Impl::update_for(std::vector<Word> words) {
 StreamDecoder::StreamDecoder(const RecognizerConfig& cfg) : impl_(std::make_unique<Impl>(cfg)) {}
 
 StreamDecoder::~StreamDecoder() = default;
+
+const std::string& StreamDecoder::engine() const {
+    return impl_->decoder.engine();
+}
 
 void StreamDecoder::begin(const StreamOptions& opt) {
     if (opt.sample_rate < kMinRate || opt.sample_rate > kMaxRate) {

@@ -35,6 +35,9 @@ class StreamDecoder {
     StreamDecoder(const StreamDecoder&) = delete;
     StreamDecoder& operator=(const StreamDecoder&) = delete;
 
+    // "pocketsphinx-5prealpha <language>": the model it decodes with (as Transcript::engine).
+    const std::string& engine() const;
+
     // Starts a stream, abandoning any stream in progress. Throws std::invalid_argument for a
     // rate outside 8000..48000 or a phrase with a word the dictionary does not know (the
     // message names it).

@@ -121,13 +121,15 @@ void store(JobContext& ctx, const db::Job& job, const speech::Transcript* t, dou
 }
 
 void transcribe(JobContext& ctx, const db::Job& job, const db::Session& s, Progress& progress) {
+    // First: a language that is not installed fails the job before any decoding.
+    speech::Recognizer& recognizer = ctx.recognizers.get(s.language);
     progress.stage("decode", 0.05);
     std::vector<int16_t> samples = decode(ctx, job, s, progress);
     decoded(ctx, samples);
     double duration = static_cast<double>(samples.size()) / speech::kTargetRate;
     progress.stage("recognize", 0.15);
-    speech::Transcript t = ctx.recognizer.transcribe(samples.data(), samples.size(),
-                                                     [&](double f) { progress.recognizing(f); });
+    speech::Transcript t = recognizer.transcribe(samples.data(), samples.size(),
+                                                 [&](double f) { progress.recognizing(f); });
     progress.stage("analyse", 0.9);
     speech::Analysis a = speech::analyse(t, samples.data(), samples.size(), speech::kTargetRate);
     progress.stage("store", 0.95);
@@ -245,6 +247,9 @@ void run_job(JobContext& ctx, const db::Job& job) {
         throw;
     } catch (const LongerThanItsLane&) {
         move_to_long_lane(ctx, job);
+    } catch (const LanguageNotInstalled& e) {
+        // Removed since the upload was accepted: trying again will not install it.
+        record_failure(ctx, job, "the session's language is not installed", e.what(), true);
     } catch (const speech::AudioError& e) {
         // The file will not get better by trying again: permanent.
         record_failure(ctx, job, audio_error_text(ctx, e), e.what(), true);

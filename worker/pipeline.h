@@ -10,7 +10,7 @@
 #include "core/config.h"
 #include "db/jobs.h"
 #include "db/pg.h"
-#include "speech/recognizer.h"
+#include "worker/recognizers.h"
 
 namespace worker {
 
@@ -26,7 +26,7 @@ class JobInterrupted : public std::runtime_error {
 struct JobContext {
     db::Db& db;
     const core::Config& cfg;
-    speech::Recognizer& recognizer;
+    Recognizers& recognizers;  // the session's language picks one
     const std::atomic<bool>& stopping;
     // Set by the LeaseKeeper when the job was found no longer ours.
     const std::atomic<bool>& lease_lost;

@@ -24,6 +24,7 @@
 #include "worker/budget.h"
 #include "worker/lease.h"
 #include "worker/pipeline.h"
+#include "worker/recognizers.h"
 #include "worker/sweep.h"
 
 namespace worker {
@@ -73,10 +74,8 @@ void reap_dead_jobs(db::Db& db) {
 // One decoder thread: its own connection and recognizer; claims until told to stop.
 void decoder_thread(Shared& sh, int index, bool short_only) {
     db::Db db(settings(sh.cfg, "worker"));
-    // Loaded up front (≈125 MB, a few seconds): the first upload should not wait for it.
-    speech::RecognizerConfig rc;
-    rc.model_dir = sh.cfg.model_root + "/en-us";
-    auto recognizer = std::make_unique<speech::Recognizer>(rc);
+    // en-us loaded up front; a session in another language loads its own (worker/recognizers.h).
+    Recognizers recognizers(sh.cfg.model_root);
     // A renewal must not hang past the lease it extends.
     LeaseKeeper keeper(settings(sh.cfg, "worker-lease", sh.cfg.worker_lease_s * 1000 / 3),
                        sh.cfg.worker_lease_s);
@@ -106,7 +105,7 @@ void decoder_thread(Shared& sh, int index, bool short_only) {
         HeldJob held(keeper, *job);
         BudgetedJob budgeted(budget, job->id);
         JobContext ctx{
-            db,          sh.cfg,        *recognizer,
+            db,          sh.cfg,        recognizers,
             sh.stopping, keeper.lost(), [&budget](double s) { budget.audio_seconds(s); }};
         try {
             run_job(ctx, *job);

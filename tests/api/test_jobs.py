@@ -2,7 +2,9 @@
 + PostgreSQL), RELIABILITY F07-F11 and F15: a decoder process killed or paused past its lease,
 a healthy job whose lease is short, PostgreSQL restarted under running jobs, SIGTERM, --drain
 (and a decoder dying during it, and jobs whose worker died on their last attempt), a job whose
-audio vanished, a full disk at upload, a decoder hung past its job's time budget, fork() failing.
+audio vanished, a full disk at upload, a decoder hung past its job's time budget, fork() failing;
+and each session transcribed with its own language's model (the stack's model root has en-test,
+another name for en-us: the engine string tells which one a decoder loaded).
 
 The worker is a master (pid in <dir>/run/worker.pid) with one process per decoder
 (`pgrep -P <master>`); a job's locked_by is host:<decoder pid>:<index>. One stack with its own
@@ -69,8 +71,8 @@ def children(pid):
 class JobFaults(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.S = Stack("jobs", embedded_pg=True, ROSTRUM_WORKER_LEASE_S=LEASE_S,
-                      ROSTRUM_WORKER_THREADS=2)
+        cls.S = Stack("jobs", embedded_pg=True, languages=("en-test",),
+                      ROSTRUM_WORKER_LEASE_S=LEASE_S, ROSTRUM_WORKER_THREADS=2)
 
     @classmethod
     def tearDownClass(cls):
@@ -161,11 +163,11 @@ class JobFaults(unittest.TestCase):
         self.extra.append(p)
         return p
 
-    def upload(self, path):
+    def upload(self, path, query=""):
         with open(path, "rb") as f:
             data = f.read()
-        r = self.S.request("POST", "/api/v1/sessions", body=data, content_type="audio/wav",
-                           token=self.token, timeout=60)
+        r = self.S.request("POST", "/api/v1/sessions" + query, body=data,
+                           content_type="audio/wav", token=self.token, timeout=60)
         self.assertEqual(r.status, 202, r)
         sid = r.json()["id"]
         self.sessions.append(sid)
@@ -416,6 +418,33 @@ class JobFaults(unittest.TestCase):
         self.assertEqual(self.job(victim)[1:3], ("done", self.deaths_holding(job_id) + 1),
                          self.new_log()[-3000:])
         self.assert_one_result(victim)
+
+    # --- the session's language picks the model -------------------------------------------------
+    def test_each_session_is_transcribed_with_its_languages_model(self):
+        S = self.S
+        self.stop_daemon_worker()
+        other = self.upload(SHORT[0], "?language=en-test")
+        usual = self.upload(SHORT[0])
+        # Accepted, then its model went away: the job cannot succeed, so it fails at once.
+        gone = self.upload(SHORT[0])
+        S.sql(f"UPDATE sessions SET language = 'en-gone' WHERE id = '{gone}'")
+        # One decoder process: both models in one cache, the default one loaded up front.
+        w = self.own_worker("--drain", ROSTRUM_WORKER_THREADS=1)
+        self.assertEqual(w.wait(timeout=JOB_S), 0, self.new_log()[-2000:])
+        got = {}
+        for sid in (other, usual):
+            body = S.get(f"/api/v1/sessions/{sid}", token=self.token).json()
+            self.assertEqual(body["status"], "done", body)
+            got[sid] = (body["language"], body["transcript"]["engine"], body["transcript"]["text"])
+        self.assertEqual(got[other][:2], ("en-test", "pocketsphinx-5prealpha en-test"))
+        self.assertEqual(got[usual][:2], ("en-us", "pocketsphinx-5prealpha en-us"))
+        self.assertEqual(got[other][2], got[usual][2])  # en-test is the en-us model
+        self.assertTrue(got[usual][2])
+        self.assertEqual(self.new_log().count("loaded the en-test model"), 1, self.new_log())
+        _, st, attempts, _, last_error = self.job(gone)
+        self.assertEqual((st, attempts, last_error),
+                         ("dead", 1, "the session's language is not installed"))
+        self.assertEqual(self.session(gone)[0], "failed")
 
     # --- F10: a job whose audio file vanished -----------------------------------------------------
     def test_drain_fails_a_missing_audio_file_at_once_readably_without_its_path(self):

@@ -90,7 +90,9 @@ class LiveTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # A private cluster (embedded_pg) so that one test can restart PostgreSQL.
-        cls.st = Stack("live", embedded_pg=True, ROSTRUM_LIVE_MAX_MESSAGE_BYTES=MAX_MESSAGE,
+        # languages: en-test is one more name for the en-us model (tests/harness/stack.py).
+        cls.st = Stack("live", embedded_pg=True, languages=("en-test",),
+                       ROSTRUM_LIVE_MAX_MESSAGE_BYTES=MAX_MESSAGE,
                        ROSTRUM_LIVE_RECHECK_S=1, ROSTRUM_LIVE_DECODERS=2,
                        ROSTRUM_LIVE_MAX_SOCKETS_PER_USER=4,
                        ROSTRUM_LIVE_SEND_QUEUE_BYTES=65536, ROSTRUM_LIVE_MAX_STREAM_S=5)
@@ -236,6 +238,26 @@ class LiveTest(unittest.TestCase):
         # another user does not see it
         _, other, _ = self.st.new_user()
         self.assertEqual(self.st.get(f"/api/v1/sessions/{sid}", token=other).status, 404)
+
+    def test_lang_picks_the_model_and_is_the_saved_sessions_language(self):
+        _, token, _ = self.st.new_user()
+        saved = {}
+        for lang in ("en-test", None):
+            params = {"save": 1} if lang is None else {"save": 1, "lang": lang}
+            _, _, _, final, rest, code = asyncio.run(self.converse(token, **params))
+            self.assertEqual((code, len(rest)), (1000, 1), rest)
+            sid = rest[0]["session_id"]
+            saved[lang] = self.st.sql(f"SELECT language, engine, transcript_text FROM sessions "
+                                      f"WHERE id = '{sid}'")[0]
+        self.assertEqual(saved["en-test"][:2], ["en-test", "pocketsphinx-5prealpha en-test (live)"])
+        self.assertEqual(saved[None][:2], ["en-us", "pocketsphinx-5prealpha en-us (live)"])
+        self.assertEqual(saved["en-test"][2], saved[None][2])  # the same model under two names
+        # Not installed, or not a name: refused before the upgrade, as an upload would be.
+        for lang in ("xx", "..%2Fen-us", "en-us%2F"):
+            r = self.upgrade_status(f"/ws/transcribe?token={token}&lang={lang}&save=1")
+            self.assertEqual(r.status, 422, (lang, r))
+            self.assertEqual(r.json()["errors"][0]["field"], "language", r.json())
+        self.assertEqual(self.upgrade_status(f"/ws/events?token={token}&lang=en-us").status, 400)
 
     # The grammar search's null transitions ("(null)" segments) once reached the finals.
     def test_phrase_list_restricts_words(self):

@@ -5,6 +5,10 @@
 As in production, the daemons log in as the application role (rostrum_app: DML only) and,
 under root, run as the service user (rostrum); `sql()` is psql as the cluster's superuser.
 
+languages=("en-test",) gives the stack a model root of its own (<dir>/models) where each of those
+names is one more directory for the installed en-us model (a symlink): the same model under
+another language name, so that a test can tell which language's model a daemon loaded.
+
 Knobs: ROSTRUM_TEST_KEEP=1 keeps the temp directory and database; ROSTRUM_TEST_CATLOG=1
 prints the API and nginx logs when a stack stops.
 """
@@ -24,6 +28,7 @@ BIN = os.environ.get("ROSTRUM_BIN", os.path.join(SOURCE, "build/rostrum"))
 PG = os.environ.get("ROSTRUM_TEST_PG", "/tmp/rostrum-test-pg")
 TMP = os.environ.get("ROSTRUM_TEST_TMP", tempfile.gettempdir())
 PSQL = "/usr/lib/postgresql/15/bin/psql"
+MODELS = os.environ.get("ROSTRUM_TEST_MODELS", "/usr/share/pocketsphinx/model")
 # The user that api, worker and live switch to when started as root (service.user).
 SERVICE_USER = os.environ.get("ROSTRUM_SERVICE_USER", "rostrum")
 
@@ -76,7 +81,7 @@ class Response:
 
 
 class Stack:
-    def __init__(self, name, embedded_pg=False, **env):
+    def __init__(self, name, embedded_pg=False, languages=(), **env):
         os.makedirs(TMP, exist_ok=True)
         self.name = name
         self.db = f"t_{name}_{secrets.token_hex(4)}"
@@ -106,8 +111,19 @@ class Stack:
         })
         if not embedded_pg:  # else stack.sh runs a private cluster in <dir>/pg (restartable)
             self.env["ROSTRUM_DB_URL"] = f"host={PG}/run dbname={self.db}"
+        if languages:
+            self.env["ROSTRUM_SPEECH_MODEL_ROOT"] = self.model_root(languages)
         self.env.update({k: str(v) for k, v in env.items()})
         self.script("up")
+
+    def model_root(self, languages):
+        """<dir>/models: en-us, and each of `languages` as another name for the en-us model."""
+        root = os.path.join(self.dir, "models")
+        os.makedirs(root)
+        os.chmod(root, 0o755)  # the daemons, as the service user, list it
+        for lang in ("en-us", *languages):
+            os.symlink(os.path.join(MODELS, "en-us"), os.path.join(root, lang))
+        return root
 
     def script(self, *args, check=True):
         r = subprocess.run([os.path.join(SOURCE, "scripts/stack.sh"), *args], env=self.env,
