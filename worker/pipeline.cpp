@@ -2,12 +2,12 @@
 #include "worker/pipeline.h"
 
 #include <cstdint>
-#include <cstdio>
 #include <stdexcept>
 #include <system_error>
 
 #include "core/json.h"
 #include "core/log.h"
+#include "core/numbers.h"
 #include "db/events.h"
 #include "db/sessions.h"
 #include "speech/audio.h"
@@ -15,12 +15,6 @@
 
 namespace worker {
 namespace {
-
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    return buf;
-}
 
 // Progress: stored on the session (fenced by the attempt) and announced as an event, in one
 // transaction; and checkpoints where a lost lease or a shutdown is noticed. The lease itself is
@@ -36,7 +30,7 @@ class Progress {
             throw JobInterrupted(JobInterrupted::Why::lease_lost, "fenced off at progress");
         core::JsonWriter w;
         w.begin_object().field("id", job_.session_id).field("status", "processing");
-        w.key("progress").raw(num(fraction)).field("stage", name).end_object();
+        w.key("progress").raw(core::fixed3(fraction)).field("stage", name).end_object();
         db::publish_event(ctx_.db, job_.user_id, "session.progress", w.take());
         tx.commit();
         last_fraction_ = fraction;
