@@ -36,9 +36,8 @@ void write_limited(core::TempFile& f, const char* data, size_t n, int64_t max_by
 // Collects the parts of a multipart upload: one `file` part to disk, small text fields.
 class UploadSink : public fcgi::PartSink {
   public:
-    UploadSink(core::TempFile& file, std::initializer_list<std::string_view> allowed,
-               int64_t max_bytes)
-        : file_(file), allowed_(allowed), max_bytes_(max_bytes) {}
+    UploadSink(core::TempFile& file, std::span<const std::string_view> allowed, int64_t max_bytes)
+        : file_(file), allowed_(allowed.begin(), allowed.end()), max_bytes_(max_bytes) {}
 
     void on_part_begin(const fcgi::PartHeaders& h) override {
         if (h.name == "file") {
@@ -80,7 +79,7 @@ class UploadSink : public fcgi::PartSink {
 };
 
 void receive_multipart(fcgi::Request& req, core::TempFile& file,
-                       std::initializer_list<std::string_view> allowed, int64_t max_bytes,
+                       std::span<const std::string_view> allowed, int64_t max_bytes,
                        std::map<std::string, std::string>& fields) {
     UploadSink sink(file, allowed, max_bytes);
     fcgi::MultipartParser parser(fcgi::multipart_boundary(req.content_type), sink);
@@ -96,7 +95,7 @@ void receive_multipart(fcgi::Request& req, core::TempFile& file,
 }
 
 void receive_raw(fcgi::Request& req, core::TempFile& file,
-                 std::initializer_list<std::string_view> allowed, int64_t max_bytes,
+                 std::span<const std::string_view> allowed, int64_t max_bytes,
                  std::map<std::string, std::string>& fields) {
     for (const auto& [name, value] : req.query.items()) {
         if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
@@ -141,7 +140,7 @@ void remove_audio_files(const fcgi::Ctx& ctx, const std::vector<std::string>& na
 }
 
 ReceivedAudio receive_audio(fcgi::Request& req, fcgi::Ctx& ctx,
-                            std::initializer_list<std::string_view> text_fields) {
+                            std::span<const std::string_view> text_fields) {
     if (auto enc = req.header("content-encoding"); enc && *enc != "identity")
         throw core::ApiError::unsupported_media("compressed uploads are not accepted");
     std::string media = req.media_type();
