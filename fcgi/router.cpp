@@ -88,8 +88,11 @@ void refuse_unknown_params(const Request& req, const Route& route) {
             known = names.substr(0, end) == name;
             names = end == std::string_view::npos ? "" : names.substr(end + 1);
         }
-        if (!known)
-            throw core::ApiError::bad_request("unknown query parameter '" + name + "'", name);
+        if (!known) {
+            std::string why = "unknown query parameter '" + name + "'";
+            throw core::ApiError(422, core::status_text(422), why, {{name, why}},
+                                 "/problems/validation");
+        }
     }
 }
 

@@ -59,7 +59,8 @@ struct Route {
 };
 
 // Refuses a query parameter the route does not name (a typo, or ?sort=...;DROP, never passes
-// silently): ApiError naming it.
+// silently): 422 problem+json, errors[].field = the parameter. (A parameter the route takes
+// but whose value is unreadable stays 400, like a body that does not parse.)
 void refuse_unknown_params(const Request& req, const Route& route);
 
 class Router {

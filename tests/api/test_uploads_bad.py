@@ -582,7 +582,7 @@ class D_Fields(Base):
     def test_unknown_form_field(self):
         self.refused(lambda: post_multipart([file_part(CLIP), part("owner", str(uuid.uuid4()))]), 400)
         self.refused(lambda: post_multipart([file_part(CLIP), part("user_id", str(uuid.uuid4()))]), 400)
-        self.refused(lambda: post(CLIP, "audio/wav", query="status=done"), 400)
+        self.refused(lambda: post(CLIP, "audio/wav", query="status=done"), 422)
 
     def test_form_field_given_twice(self):
         self.refused(lambda: post_multipart([file_part(CLIP), part("title", "a"), part("title", "b")]), 400)
