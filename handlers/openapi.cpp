@@ -1,11 +1,14 @@
-// The OpenAPI 3.1 document: the prose of handlers/openapi.json (summaries, security, error
-// responses) with, generated from the route table and the resource descriptions, every
-// resource's component schemas and every route's query parameters. Generated once per
+// The OpenAPI 3.1 document: the prose of handlers/openapi.json (summaries, security, a route's
+// own error responses, each written as its description string) with, generated from the route
+// table and the resource descriptions, every resource's component schemas, every route's query
+// parameters and the refusals every route of its kind has (kStandard). Generated once per
 // process, on first request.
 #include "handlers/openapi.h"
 
 #include <stdexcept>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "handlers/common.h"
 #include "handlers/resource.h"
@@ -37,8 +40,7 @@ std::string lower(std::string s) {
 void put_schemas(cJSON* schemas, const Resource& res) {
     put(schemas, res.schema, parse(output_schema(res), res.schema));
     put(schemas, std::string(res.schema) + "List", parse(list_schema(res), res.schema));
-    for (const Body& b : res.bodies)
-        put(schemas, b.schema, parse(body_schema(res, b.bit), b.schema));
+    for (const Body& b : res.bodies) put(schemas, b.schema, parse(body_schema(res, b), b.schema));
 }
 
 void put_parameters(cJSON* paths, const fcgi::Route& r) {
@@ -61,6 +63,49 @@ void put_parameters(cJSON* paths, const fcgi::Route& r) {
     put(op, "parameters", std::move(params));
 }
 
+// A problem+json response; in the prose, a response written as a plain string is one.
+core::JsonPtr problem_response(const char* description) {
+    core::JsonWriter w;
+    w.begin_object().field("description", description).key("content").begin_object();
+    w.key("application/problem+json").begin_object().key("schema").begin_object();
+    w.field("$ref", "#/components/schemas/Problem").end_object().end_object().end_object();
+    w.end_object();
+    return parse(w.take(), "problem response");
+}
+
+// The refusals every route of a kind has, so that the prose lists only its own.
+struct StandardResponse {
+    const char* status;
+    const char* description;
+    bool (*applies)(const fcgi::Route&);
+};
+constexpr StandardResponse kStandard[] = {
+    {"400", "Unreadable body or parameter (bad JSON, duplicate or unknown field, wrong type)",
+     [](const fcgi::Route&) { return true; }},
+    {"401", "Missing, malformed, expired, tampered or revoked token",
+     [](const fcgi::Route& r) { return (r.flags & fcgi::kAuth) != 0; }},
+    {"422", "A field's value is not acceptable, or a query parameter the route does not take",
+     [](const fcgi::Route&) { return true; }},
+    {"503", "PostgreSQL is unavailable",
+     [](const fcgi::Route& r) { return r.resource != nullptr; }},
+};
+
+void put_responses(cJSON* paths, const fcgi::Route& r) {
+    cJSON* op = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(paths, r.pattern),
+                                                 lower(r.method).c_str());
+    cJSON* responses = cJSON_GetObjectItemCaseSensitive(op, "responses");
+    if (!responses) throw std::logic_error(std::string("openapi.json: no responses for ") + r.name);
+    std::vector<std::pair<std::string, std::string>> brief;  // status, description
+    for (const cJSON* c = responses->child; c; c = c->next)
+        if (cJSON_IsString(c)) brief.emplace_back(c->string, c->valuestring);
+    for (const auto& [status, description] : brief)
+        cJSON_ReplaceItemInObjectCaseSensitive(responses, status.c_str(),
+                                               problem_response(description.c_str()).release());
+    for (const StandardResponse& s : kStandard)
+        if (s.applies(r) && !cJSON_GetObjectItemCaseSensitive(responses, s.status))
+            cJSON_AddItemToObject(responses, s.status, problem_response(s.description).release());
+}
+
 }  // namespace
 
 std::string openapi_document(std::span<const fcgi::Route> routes) {
@@ -73,6 +118,7 @@ std::string openapi_document(std::span<const fcgi::Route> routes) {
     for (const fcgi::Route& r : routes) {
         if (r.resource) put_schemas(schemas, *r.resource);
         if (*r.query) put_parameters(paths, r);
+        put_responses(paths, r);
     }
     core::JsonTextPtr text(cJSON_PrintUnformatted(doc.get()));
     return text.get();

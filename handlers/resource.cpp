@@ -283,8 +283,12 @@ void write_field_schema(core::JsonWriter& w, const Field& f, Context c, unsigned
         w.field("maxLength", f.max);
     }
     if (!is_string(f.type) && f.max > f.min) w.field("minimum", f.min).field("maximum", f.max);
-    if (f.def && (c == Context::body || c == Context::form)) w.field("default", f.def);
-    if (*f.description) w.field("description", f.description);
+    // A default is what an absent field becomes on create; a patch leaves it alone instead.
+    if (f.def && (c == Context::form || (c == Context::body && (body & kCreate))))
+        w.field("default", f.def);
+    // A query parameter carries its description itself, beside the schema.
+    if (*f.description && c != Context::filter && c != Context::form)
+        w.field("description", f.description);
     w.end_object();
 }
 
@@ -333,13 +337,16 @@ std::string list_schema(const Resource& res) {
     return w.take();
 }
 
-std::string body_schema(const Resource& res, unsigned body) {
+std::string body_schema(const Resource& res, const Body& b) {
+    const unsigned body = b.bit;
     core::JsonWriter w;
     w.begin_object().field("type", "object").field("additionalProperties", false);
     w.key("required").begin_array();
+    if (b.file) w.value(b.file);
     for (const Field& f : res.fields)
         if ((f.use & body) && (f.required & body)) w.value(f.name);
     w.end_array().key("properties").begin_object();
+    if (b.file) w.key(b.file).raw(R"({"type":"string","format":"binary"})");
     for (const Field& f : res.fields) {
         if (!(f.use & body)) continue;
         w.key(f.name);

@@ -90,6 +90,7 @@ struct Field {
 struct Body {
     unsigned bit;
     const char* schema;
+    const char* file = nullptr;  // a multipart body's required file part (an upload's "file")
 };
 
 struct Resource {
@@ -175,7 +176,7 @@ fcgi::Response list_response(const Resource& res, std::vector<T>& rows, int limi
 // declares the name.
 std::string output_schema(const Resource& res);
 std::string list_schema(const Resource& res);
-std::string body_schema(const Resource& res, unsigned body);
+std::string body_schema(const Resource& res, const Body& body);
 std::optional<std::string> query_parameter(const Resource* res, std::string_view name, bool filter);
 
 }  // namespace handlers

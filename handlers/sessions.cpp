@@ -57,7 +57,7 @@ constexpr Field kSessionFields[] = {
     {.name = "from", .type = Type::timestamp, .use = kFilter, .description = "created at or after"},
     {.name = "to", .type = Type::timestamp, .use = kFilter, .description = "created before"},
 };
-constexpr Body kSessionBodies[] = {{kPatch, "SessionUpdate"}};
+constexpr Body kSessionBodies[] = {{kCreate, "SessionUpload", "file"}, {kPatch, "SessionUpdate"}};
 // clang-format on
 
 // A transcript's words: its own small shape, written here.

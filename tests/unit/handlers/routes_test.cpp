@@ -149,4 +149,22 @@ TEST(Routes, EveryRefResolves) {
     EXPECT_GT(refs, 10);
 }
 
+// The prose writes a route's own refusals as strings; the served document expands them, and
+// adds the ones every route of its kind has (401 on every authenticated route, 422 on all).
+TEST(Routes, ResponsesAreCompleteAndStandardOnesPresent) {
+    core::JsonPtr doc = served();
+    const cJSON* paths = item(doc.get(), "paths");
+    for (const fcgi::Route& r : handlers::route_table()) {
+        const cJSON* responses = item(item(item(paths, r.pattern), lower(r.method)), "responses");
+        ASSERT_TRUE(responses) << r.name;
+        for (const cJSON* c = responses->child; c; c = c->next) {
+            ASSERT_TRUE(cJSON_IsObject(c)) << r.name << " " << c->string;
+            EXPECT_TRUE(cJSON_IsString(item(c, "description"))) << r.name << " " << c->string;
+        }
+        EXPECT_TRUE(item(responses, "422")) << r.name;
+        EXPECT_TRUE(!(r.flags & fcgi::kAuth) || item(responses, "401")) << r.name;
+        EXPECT_TRUE(!r.resource || item(responses, "503")) << r.name;
+    }
+}
+
 }  // namespace
