@@ -19,6 +19,7 @@ class InputBuilder {
     void text(const char* name, std::string v) { in_.text_[name] = std::move(v); }
     void boolean(const char* name, bool v) { in_.bools_[name] = v; }
     void null(const char* name) { in_.nulls_.emplace_back(name); }
+    bool has(const char* name) const { return in_.text_.count(name) || in_.bools_.count(name); }
     Input done() { return std::move(in_); }
 
   private:
@@ -130,8 +131,12 @@ bool Input::is_null(const char* name) const {
 Input read_body(const Resource& res, const cJSON* root, unsigned body) {
     core::ObjectReader r(root);
     InputBuilder in(res);
-    for (const Field& f : res.fields)
-        if (f.use & body) read_json_field(r, f, f.required & body, in);
+    for (const Field& f : res.fields) {
+        if (!(f.use & body)) continue;
+        read_json_field(r, f, f.required & body, in);
+        // On create an absent field takes its default; a patch leaves it alone.
+        if ((body & kCreate) && f.def && !in.has(f.name)) in.text(f.name, f.def);
+    }
     r.finish();
     return in.done();
 }

@@ -4,6 +4,11 @@
 // the JSON a client sees, and the OpenAPI schemas and query parameters (handlers/openapi.cpp).
 // Redis describes each command once and generates its table and docs; this is that idea for
 // rows. See README "Adding a resource" for a worked example.
+//
+// The JSON is written here from the typed record (db::User, db::Session), not shaped by
+// PostgreSQL (json_build_object): the worker and the live daemon need those typed records
+// anyway, numbers keep their three-decimal spelling (core::fixed3), and a field's output, its
+// validation and its documentation then come from the same row of the same table.
 #pragma once
 
 #include <cstdint>
@@ -75,7 +80,7 @@ struct Field {
     std::span<const char* const> values = {};  // Type::enumeration
     const char* description = "";
     unsigned required = 0;         // body bits in which it must be present
-    const char* def = nullptr;     // the default of an absent create field
+    const char* def = nullptr;     // what an absent field becomes on create (body or form)
     const char* format = nullptr;  // OpenAPI format when the type does not say it (email)
     const char* ref = nullptr;     // Type::object: the component schema it follows
     // A field's own rule on top of its bounds (email: lower-cased, one '@'); throws 422.

@@ -83,7 +83,7 @@ Response users_create(Request& req, Ctx& ctx) {
     std::string password = in.take("password");
     check_password_policy_or_throw(password, "password");
     db::User u = db::insert_user(ctx.db, in.take("email"), in.take("name"),
-                                 core::hash_password(password), in.str("role").value_or("member"));
+                                 core::hash_password(password), in.take("role"));
     return Response::json(201, to_json(kUsers, u)).header("Location", "/api/v1/users/" + u.id);
 }
 

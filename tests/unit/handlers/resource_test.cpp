@@ -87,6 +87,12 @@ TEST(Resource, BodiesAnswerTodaysMessages) {
         "422 patient_id: must be a UUID");
     EXPECT_EQ(refusal(kSessions, R"({"status":"done"})", kPatch), "400 status: unknown field");
 
+    // On create an absent (or null) field takes its default; a patch leaves it absent.
+    core::JsonPtr create = parse(R"({"email":"a@x.io","password":"p","name":"A","role":null})");
+    EXPECT_EQ(handlers::read_body(kUsers, create.get(), kCreate).str("role"), "member");
+    core::JsonPtr patch = parse(R"({"name":"B"})");
+    EXPECT_FALSE(handlers::read_body(kUsers, patch.get(), kPatch).str("role"));
+
     core::JsonPtr doc = parse(R"({"patient_id":null,"notes":"n"})");
     handlers::Input in = handlers::read_body(kSessions, doc.get(), kPatch);
     EXPECT_TRUE(in.is_null("patient_id"));
