@@ -5,7 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+
+#include "core/numbers.h"
 
 #include "db/events.h"
 
@@ -110,12 +111,6 @@ constexpr Statement kWorkerSeen{"worker_seen", R"sql(
     SELECT EXISTS (SELECT 1 FROM workers
                    WHERE seen_at > now() - make_interval(secs => $1)))sql"};
 
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    return buf;
-}
-
 // A claimed or held job from a RETURNING/SELECT of (id, kind, session_id, user_id, lane,
 // attempts, max_attempts).
 std::optional<Job> job_from(const Result& r) {
@@ -163,7 +158,7 @@ std::optional<Job> job_held_by(Db& db, const std::string& worker) {
 
 bool report_progress(Db& db, const Job& job, double fraction) {
     return db.exec(kReportProgress,
-                   {std::to_string(job.id), std::to_string(job.attempts), num(fraction)})
+                   {std::to_string(job.id), std::to_string(job.attempts), core::fixed3(fraction)})
                .affected() == 1;
 }
 
@@ -179,9 +174,9 @@ bool complete_job(Db& db, const Job& job) {
 }
 
 FailOutcome fail_job(Db& db, const Job& job, const std::string& error, bool permanent) {
-    Result r = db.exec(
-        kRetryJob, {std::to_string(job.id), std::to_string(job.attempts), error,
-                    std::string(permanent ? "true" : "false"), num(backoff_seconds(job.attempts))});
+    Result r = db.exec(kRetryJob, {std::to_string(job.id), std::to_string(job.attempts), error,
+                                   std::string(permanent ? "true" : "false"),
+                                   core::fixed3(backoff_seconds(job.attempts))});
     if (r.rows() != 1) return FailOutcome::not_ours;
     return r.str(0, 0) == "dead" ? FailOutcome::dead : FailOutcome::retry;
 }

@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <cstdlib>
+#include <cstring>
 
 namespace db {
 namespace {
@@ -48,6 +49,30 @@ double Result::f64(int row, int col) const {
 
 bool Result::boolean(int row, int col) const {
     return PQgetvalue(r_.get(), row, col)[0] == 't';
+}
+
+int Result::find_column(const char* name) const {
+    for (const auto& [n, i] : columns_)
+        if (n == name || std::strcmp(n, name) == 0) return i;
+    int i = PQfnumber(r_.get(), name);
+    columns_.emplace_back(name, i);
+    return i;
+}
+
+int Result::column(const char* name) const {
+    int i = find_column(name);
+    if (i < 0) throw std::logic_error(std::string("no result column named ") + name);
+    return i;
+}
+
+std::optional<std::string> Row::opt(const char* col) const {
+    if (is_null(col)) return std::nullopt;
+    return str(col);
+}
+
+std::optional<double> Row::opt_f64(const char* col) const {
+    if (is_null(col)) return std::nullopt;
+    return f64(col);
 }
 
 int64_t Result::affected() const {

@@ -59,9 +59,34 @@ class Result {
     bool boolean(int row, int col) const;  // 't' / 'f'
     // Rows changed by an UPDATE/DELETE/INSERT.
     int64_t affected() const;
+    // The index of the result column named `name` (its SQL alias): PQfnumber runs once per
+    // name and result, later rows reuse it. Throws std::logic_error for a name the statement
+    // does not return: a typo in C++ or SQL is a bug, found by the first test that reads it.
+    int column(const char* name) const;
+    bool has_column(const char* name) const { return find_column(name) >= 0; }
 
   private:
+    int find_column(const char* name) const;  // -1 when absent; cached either way
     PgResultPtr r_;
+    mutable std::vector<std::pair<const char*, int>> columns_;  // name → index, as looked up
+};
+
+// One row of a result, read by column NAME. Users and sessions read their rows only through
+// this: a statement's column order can change without a reader noticing it.
+class Row {
+  public:
+    Row(const Result& r, int row) : r_(r), row_(row) {}
+    bool is_null(const char* col) const { return r_.is_null(row_, r_.column(col)); }
+    std::string str(const char* col) const { return r_.str(row_, r_.column(col)); }
+    std::optional<std::string> opt(const char* col) const;  // SQL NULL → nullopt
+    int64_t i64(const char* col) const { return r_.i64(row_, r_.column(col)); }
+    double f64(const char* col) const { return r_.f64(row_, r_.column(col)); }
+    std::optional<double> opt_f64(const char* col) const;
+    bool boolean(const char* col) const { return r_.boolean(row_, r_.column(col)); }
+
+  private:
+    const Result& r_;
+    int row_;
 };
 
 struct DbSettings {

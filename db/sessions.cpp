@@ -1,16 +1,19 @@
 // Queries on sessions, words and analyses.
 #include "db/sessions.h"
 
-#include <cstdio>
+#include "core/numbers.h"
 
 namespace db {
 namespace {
 
+// Read by column name (session_from): the order here is free. The aliases shadow the table's
+// columns in ORDER BY: order by sessions.created_at, not its text.
 #define SESSION_COLUMNS                                                                         \
     "id, user_id, kind, title, status, progress, error, audio_path, audio_format, audio_mime, " \
     "audio_bytes, duration_s, language, patient_id, project_id, summary, notes, "               \
-    "transcript_text, engine, api_time(created_at), api_time(updated_at), "                     \
-    "(extract(epoch from created_at) * 1000000)::bigint"
+    "transcript_text, engine, api_time(created_at) AS created_at, "                             \
+    "api_time(updated_at) AS updated_at, "                                                      \
+    "(extract(epoch from created_at) * 1000000)::bigint AS cursor_key"
 
 constexpr Statement kInsertSession{"insert_session", R"sql(
     INSERT INTO sessions (id, user_id, kind, title, audio_path, audio_format, audio_mime,
@@ -34,7 +37,7 @@ constexpr Statement kListSessions{"list_sessions", "SELECT " SESSION_COLUMNS R"s
       AND ($7::timestamptz IS NULL OR created_at < $7)
       AND ($8::bigint IS NULL
            OR ((extract(epoch from created_at) * 1000000)::bigint, id) < ($8::bigint, $9::uuid))
-    ORDER BY created_at DESC, id DESC
+    ORDER BY sessions.created_at DESC, sessions.id DESC
     LIMIT $10)sql",
                                   kIdempotent};
 constexpr Statement kUpdateSession{"update_session", R"sql(
@@ -62,7 +65,8 @@ constexpr Statement kSessionWords{"session_words", R"sql(
     WHERE session_id = $1 ORDER BY idx)sql",
                                   kIdempotent};
 constexpr Statement kSessionAnalysis{
-    "session_analysis", "SELECT metrics::text FROM analyses WHERE session_id = $1", kIdempotent};
+    "session_analysis", "SELECT metrics::text AS metrics FROM analyses WHERE session_id = $1",
+    kIdempotent};
 constexpr Statement kSetProgress{"set_session_progress", R"sql(
     UPDATE sessions SET status = $2, progress = $3, updated_at = now() WHERE id = $1)sql"};
 constexpr Statement kDeleteWords{"delete_words", "DELETE FROM words WHERE session_id = $1"};
@@ -87,47 +91,37 @@ constexpr Statement kMarkDone{"mark_session_done", R"sql(
 constexpr Statement kMarkFailed{"mark_session_failed", R"sql(
     UPDATE sessions SET status = 'failed', error = $2, updated_at = now() WHERE id = $1)sql"};
 
-std::optional<std::string> opt(const Result& r, int row, int col) {
-    if (r.is_null(row, col)) return std::nullopt;
-    return r.str(row, col);
-}
-
 Session session_from(const Result& r, int i) {
+    Row row(r, i);
     Session s;
-    s.id = r.str(i, 0);
-    s.user_id = r.str(i, 1);
-    s.kind = r.str(i, 2);
-    s.title = r.str(i, 3);
-    s.status = r.str(i, 4);
-    s.progress = r.f64(i, 5);
-    s.error = opt(r, i, 6);
-    s.audio_path = r.str(i, 7);
-    s.audio_format = r.str(i, 8);
-    s.audio_mime = r.str(i, 9);
-    s.audio_bytes = r.i64(i, 10);
-    if (!r.is_null(i, 11)) s.duration_s = r.f64(i, 11);
-    s.language = r.str(i, 12);
-    s.patient_id = opt(r, i, 13);
-    s.project_id = opt(r, i, 14);
-    s.summary = opt(r, i, 15);
-    s.notes = opt(r, i, 16);
-    s.transcript_text = opt(r, i, 17);
-    s.engine = opt(r, i, 18);
-    s.created_at = r.str(i, 19);
-    s.updated_at = r.str(i, 20);
-    s.cursor_key = r.str(i, 21);
+    s.id = row.str("id");
+    s.user_id = row.str("user_id");
+    s.kind = row.str("kind");
+    s.title = row.str("title");
+    s.status = row.str("status");
+    s.progress = row.f64("progress");
+    s.error = row.opt("error");
+    s.audio_path = row.str("audio_path");
+    s.audio_format = row.str("audio_format");
+    s.audio_mime = row.str("audio_mime");
+    s.audio_bytes = row.i64("audio_bytes");
+    s.duration_s = row.opt_f64("duration_s");
+    s.language = row.str("language");
+    s.patient_id = row.opt("patient_id");
+    s.project_id = row.opt("project_id");
+    s.summary = row.opt("summary");
+    s.notes = row.opt("notes");
+    s.transcript_text = row.opt("transcript_text");
+    s.engine = row.opt("engine");
+    s.created_at = row.str("created_at");
+    s.updated_at = row.str("updated_at");
+    s.cursor_key = row.str("cursor_key");
     return s;
 }
 
 std::optional<Session> maybe_session(const Result& r) {
     if (r.rows() == 0) return std::nullopt;
     return session_from(r, 0);
-}
-
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
 }
 
 // A PostgreSQL array literal of text: every element double-quoted with " and \ escaped.
@@ -158,7 +152,7 @@ std::string number_array(const std::vector<StoredWord>& words, F field) {
 }  // namespace
 
 Session insert_session(Db& db, const NewSession& s) {
-    Param duration = s.duration_s ? Param(num(*s.duration_s)) : Param();
+    Param duration = s.duration_s ? Param(core::exact_number(*s.duration_s)) : Param();
     return session_from(
         db.exec(kInsertSession,
                 {s.id, s.user_id, s.kind, s.title, s.audio_path, s.audio_format, s.audio_mime,
@@ -195,50 +189,54 @@ std::optional<std::string> delete_session(Db& db, const std::string& user_id,
                                           const std::string& id) {
     Result r = db.exec(kDeleteSession, {id, user_id});
     if (r.rows() == 0) return std::nullopt;
-    return r.str(0, 0);
+    return Row(r, 0).str("audio_path");
 }
 
 std::vector<StoredWord> session_words(Db& db, const std::string& session_id) {
     Result r = db.exec(kSessionWords, {session_id});
     std::vector<StoredWord> out;
     out.reserve(static_cast<size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i)
-        out.push_back({r.str(i, 0), r.f64(i, 1), r.f64(i, 2), r.f64(i, 3), r.boolean(i, 4)});
+    for (int i = 0; i < r.rows(); ++i) {
+        Row row(r, i);
+        out.push_back({row.str("word"), row.f64("start_s"), row.f64("end_s"), row.f64("confidence"),
+                       row.boolean("filler")});
+    }
     return out;
 }
 
 std::optional<std::string> session_analysis_json(Db& db, const std::string& session_id) {
     Result r = db.exec(kSessionAnalysis, {session_id});
     if (r.rows() == 0) return std::nullopt;
-    return r.str(0, 0);
+    return Row(r, 0).str("metrics");
 }
 
 void set_session_progress(Db& db, const std::string& id, const std::string& status,
                           double progress) {
-    db.exec(kSetProgress, {id, status, num(progress)});
+    db.exec(kSetProgress, {id, status, core::exact_number(progress)});
 }
 
 void replace_words(Db& db, const std::string& session_id, const std::vector<StoredWord>& words) {
     db.exec(kDeleteWords, {session_id});
     if (words.empty()) return;
-    db.exec(kInsertWords,
-            {session_id, text_array(words),
-             number_array(words, [](const StoredWord& w) { return num(w.start_s); }),
-             number_array(words, [](const StoredWord& w) { return num(w.end_s); }),
-             number_array(words, [](const StoredWord& w) { return num(w.confidence); }),
-             number_array(words,
-                          [](const StoredWord& w) { return std::string(w.filler ? "t" : "f"); })});
+    db.exec(
+        kInsertWords,
+        {session_id, text_array(words),
+         number_array(words, [](const StoredWord& w) { return core::exact_number(w.start_s); }),
+         number_array(words, [](const StoredWord& w) { return core::exact_number(w.end_s); }),
+         number_array(words, [](const StoredWord& w) { return core::exact_number(w.confidence); }),
+         number_array(words,
+                      [](const StoredWord& w) { return std::string(w.filler ? "t" : "f"); })});
 }
 
 void store_transcript(Db& db, const std::string& id, const std::string& text,
                       const std::string& engine, double duration_s) {
-    db.exec(kStoreTranscript, {id, text, engine, num(duration_s)});
+    db.exec(kStoreTranscript, {id, text, engine, core::exact_number(duration_s)});
 }
 
 void store_analysis(Db& db, const std::string& id, const std::string& metrics_json, double wpm,
                     double fillers_per_min, int overall) {
-    db.exec(kStoreAnalysis,
-            {id, metrics_json, num(wpm), num(fillers_per_min), std::to_string(overall)});
+    db.exec(kStoreAnalysis, {id, metrics_json, core::exact_number(wpm),
+                             core::exact_number(fillers_per_min), std::to_string(overall)});
 }
 
 void mark_session_done(Db& db, const std::string& id) {

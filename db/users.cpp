@@ -4,14 +4,19 @@
 namespace db {
 namespace {
 
-#define USER_COLUMNS                                                                         \
-    "id, email, name, role, is_active, token_version, password_hash, api_time(created_at), " \
-    "api_time(updated_at), (extract(epoch from created_at) * 1000000)::bigint"
+// Rows are read by column name (user_from), so a statement returns only what it needs. The
+// aliases shadow the table's columns in ORDER BY: order by users.created_at, not the text.
+#define USER_PUBLIC                                                                         \
+    "id, email, name, role, is_active, token_version, api_time(created_at) AS created_at, " \
+    "api_time(updated_at) AS updated_at"
+#define USER_COLUMNS        \
+    USER_PUBLIC             \
+        ", password_hash, " \
+        "(extract(epoch from created_at) * 1000000)::bigint AS cursor_key"
 
-constexpr Statement kFindUserAuth{"find_user_auth", R"sql(
-    SELECT id, email, name, role, is_active, token_version, '', api_time(created_at),
-           api_time(updated_at), 0 FROM users WHERE id = $1)sql",
-                                  kIdempotent};
+// The auth check's query: no password hash (it is never needed there), no cursor.
+constexpr Statement kFindUserAuth{"find_user_auth",
+                                  "SELECT " USER_PUBLIC " FROM users WHERE id = $1", kIdempotent};
 constexpr Statement kFindUser{"find_user", "SELECT " USER_COLUMNS " FROM users WHERE id = $1",
                               kIdempotent};
 constexpr Statement kFindUserByEmail{
@@ -26,7 +31,7 @@ constexpr Statement kInsertUser{"insert_user", R"sql(
 constexpr Statement kListUsers{"list_users", "SELECT " USER_COLUMNS R"sql( FROM users
     WHERE $2::bigint IS NULL
        OR ((extract(epoch from created_at) * 1000000)::bigint, id) < ($2::bigint, $3::uuid)
-    ORDER BY created_at DESC, id DESC LIMIT $1)sql",
+    ORDER BY users.created_at DESC, users.id DESC LIMIT $1)sql",
                                kIdempotent};
 constexpr Statement kUpdateUser{"update_user", R"sql(
     UPDATE users SET
@@ -61,18 +66,20 @@ constexpr Statement kDeleteUser{"delete_user", "DELETE FROM users WHERE id = $1"
 constexpr Statement kLockActiveAdmins{"lock_active_admins", R"sql(
     SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR NO KEY UPDATE)sql"};
 
-User user_from(const Result& r, int row) {
+// password_hash and cursor_key are optional columns: the auth check does not select them.
+User user_from(const Result& r, int i) {
+    Row row(r, i);
     User u;
-    u.id = r.str(row, 0);
-    u.email = r.str(row, 1);
-    u.name = r.str(row, 2);
-    u.role = r.str(row, 3);
-    u.is_active = r.boolean(row, 4);
-    u.token_version = r.i64(row, 5);
-    u.password_hash = r.str(row, 6);
-    u.created_at = r.str(row, 7);
-    u.updated_at = r.str(row, 8);
-    u.cursor_key = r.str(row, 9);
+    u.id = row.str("id");
+    u.email = row.str("email");
+    u.name = row.str("name");
+    u.role = row.str("role");
+    u.is_active = row.boolean("is_active");
+    u.token_version = row.i64("token_version");
+    u.created_at = row.str("created_at");
+    u.updated_at = row.str("updated_at");
+    if (r.has_column("password_hash")) u.password_hash = row.str("password_hash");
+    if (r.has_column("cursor_key")) u.cursor_key = row.str("cursor_key");
     return u;
 }
 
@@ -132,7 +139,7 @@ std::optional<std::vector<std::string>> delete_user(Db& db, const std::string& i
     if (db.exec(kLockUser, {id}).rows() == 0) return std::nullopt;
     Result r = db.exec(kUserAudioPaths, {id});
     std::vector<std::string> paths;
-    for (int i = 0; i < r.rows(); ++i) paths.push_back(r.str(i, 0));
+    for (int i = 0; i < r.rows(); ++i) paths.push_back(Row(r, i).str("audio_path"));
     db.exec(kDeleteUser, {id});
     return paths;
 }
@@ -140,7 +147,7 @@ std::optional<std::vector<std::string>> delete_user(Db& db, const std::string& i
 std::vector<std::string> lock_active_admins(Db& db) {
     Result r = db.exec(kLockActiveAdmins);
     std::vector<std::string> ids;
-    for (int i = 0; i < r.rows(); ++i) ids.push_back(r.str(i, 0));
+    for (int i = 0; i < r.rows(); ++i) ids.push_back(Row(r, i).str("id"));
     return ids;
 }
 

@@ -38,6 +38,7 @@ Response run(Request& req, Ctx& ctx, const Route& route) {
     if ((route.flags & kAdmin) == kAdmin && !req.user().is_admin())
         throw core::ApiError::forbidden("admin role required");
     check_body_kind(req, route.flags);
+    refuse_unknown_params(req, route);
     return route.handler(req, ctx);
 }
 

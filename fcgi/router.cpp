@@ -79,4 +79,21 @@ const Route& Router::match(Request& req) const {
     throw core::ApiError::not_found("no route for " + req.path);
 }
 
+void refuse_unknown_params(const Request& req, const Route& route) {
+    for (const auto& [name, value] : req.query.items()) {
+        std::string_view names = route.query;
+        bool known = false;
+        while (!names.empty() && !known) {
+            size_t end = names.find(' ');
+            known = names.substr(0, end) == name;
+            names = end == std::string_view::npos ? "" : names.substr(end + 1);
+        }
+        if (!known) {
+            std::string why = "unknown query parameter '" + name + "'";
+            throw core::ApiError(422, core::status_text(422), why, {{name, why}},
+                                 "/problems/validation");
+        }
+    }
+}
+
 }  // namespace fcgi

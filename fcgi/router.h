@@ -16,6 +16,9 @@ struct TokenSettings;
 namespace db {
 class Db;
 }
+namespace handlers {
+struct Resource;  // the application's description (handlers/resource.h); opaque here
+}
 
 namespace fcgi {
 
@@ -48,7 +51,17 @@ struct Route {
     Handler handler;
     unsigned flags;
     const char* name;  // the route's name in logs and metrics: "users_get"
+    // The resource the route serves (its schemas in the OpenAPI document), or null.
+    const handlers::Resource* resource = nullptr;
+    // The query parameters it takes, space-separated ("limit cursor kind"); any other is
+    // refused before the handler runs. The OpenAPI document lists them from the resource.
+    const char* query = "";
 };
+
+// Refuses a query parameter the route does not name (a typo, or ?sort=...;DROP, never passes
+// silently): 422 problem+json, errors[].field = the parameter. (A parameter the route takes
+// but whose value is unreadable stays 400, like a body that does not parse.)
+void refuse_unknown_params(const Request& req, const Route& route);
 
 class Router {
   public:

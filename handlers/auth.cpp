@@ -13,6 +13,7 @@
 #include "db/users.h"
 #include "fcgi/authenticate.h"
 #include "handlers/common.h"
+#include "handlers/resource.h"
 #include "handlers/routes.h"
 
 namespace handlers {
@@ -126,22 +127,18 @@ std::optional<std::string> refresh_token_from(const Request& req) {
 
 }  // namespace
 
+// The registration body is the users resource's kBodyA (handlers/users.cpp).
 Response auth_register(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     core::JsonPtr body = json_body(req);
-    core::ObjectReader r(body.get());
-    std::string email = normalise_email_or_throw(r.required_string("email", 1, kMaxEmailBytes));
-    std::string password = r.required_string("password", 1, 1024);
-    std::string name = r.required_string("name", 1, 100);
-    r.finish();
+    Input in = read_body(kUsers, body.get(), kBodyA);
+    std::string password = in.take("password");
     check_password_policy_or_throw(password, "password");
-    db::User u =
-        db::insert_user(ctx.db, email, name, core::hash_password(password), registered_role(ctx));
-    return Response::json(201, user_json(u)).header("Location", "/api/v1/users/" + u.id);
+    db::User u = db::insert_user(ctx.db, in.take("email"), in.take("name"),
+                                 core::hash_password(password), registered_role(ctx));
+    return Response::json(201, to_json(kUsers, u)).header("Location", "/api/v1/users/" + u.id);
 }
 
 Response auth_login(Request& req, Ctx& ctx) {
-    allow_params(req, {"set_cookie"});
     bool cookies = same_site_cookies_wanted(req, ctx);
     core::JsonPtr body = json_body(req);
     core::ObjectReader r(body.get());
@@ -153,7 +150,6 @@ Response auth_login(Request& req, Ctx& ctx) {
 
 // OAuth2 password grant as Swagger UI's Authorize button sends it.
 Response auth_token(Request& req, Ctx& ctx) {
-    allow_params(req, {"set_cookie"});
     bool cookies = same_site_cookies_wanted(req, ctx);
     fcgi::Params form = fcgi::parse_form(req.body);
     static const std::string_view kKnown[] = {"grant_type", "username",  "password",
@@ -176,7 +172,6 @@ Response auth_token(Request& req, Ctx& ctx) {
 }
 
 Response auth_refresh(Request& req, Ctx& ctx) {
-    allow_params(req, {"set_cookie"});
     bool cookies = same_site_cookies_wanted(req, ctx);
     auto token = refresh_token_from(req);
     if (!token) throw core::ApiError::unauthorized("missing refresh token");
@@ -198,7 +193,6 @@ Response auth_refresh(Request& req, Ctx& ctx) {
 }
 
 Response auth_logout(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     fcgi::require_same_site(req, ctx.cfg.site_hosts);  // it sets (clears) the cookies too
     auto token = refresh_token_from(req);
     if (token) db::revoke_family_of(ctx.db, core::token_hash(*token));
@@ -209,24 +203,22 @@ Response auth_logout(Request& req, Ctx& ctx) {
 
 // The caller's row was read by the auth check: no second query.
 Response auth_me_get(Request& req, Ctx&) {
-    allow_params(req, {});
     const fcgi::Caller& c = req.user();
     db::User u{c.id, c.email,      c.name,       c.role, true, c.token_version,
                {},   c.created_at, c.updated_at, {}};
-    return Response::json(200, user_json(u)).header("Cache-Control", "no-store");
+    return Response::json(200, to_json(kUsers, u)).header("Cache-Control", "no-store");
 }
 
 // {name?, current_password?, new_password?}: a new password needs the current one, and
 // revokes every token of the user (token_version bump + refresh tokens).
+// The body is the users resource's kBodyB (handlers/users.cpp).
 Response auth_me_update(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     core::JsonPtr body = json_body(req);
-    core::ObjectReader r(body.get());
+    Input in = read_body(kUsers, body.get(), kBodyB);
     db::UserChanges changes;
-    changes.name = r.optional_string("name", 1, 100);
-    auto current = r.optional_string("current_password", 1, kAnyLength);
-    auto next = r.optional_string("new_password", 1, 1024);
-    r.finish();
+    changes.name = in.str("name");
+    auto current = in.str("current_password");
+    auto next = in.str("new_password");
     if (next) {
         if (!current)
             throw core::ApiError::unprocessable("current_password",
@@ -247,14 +239,13 @@ Response auth_me_update(Request& req, Ctx& ctx) {
     if (!u) throw core::ApiError::unauthorized("account unavailable");
     if (next) db::revoke_all_for_user(ctx.db, u->id);
     tx.commit();
-    return Response::json(200, user_json(*u));
+    return Response::json(200, to_json(kUsers, *u));
 }
 
 // nginx asks this (auth_request) before it reads the body of an upload, so an anonymous client
 // gets its 401 after sending headers, not after 200 MB were buffered to nginx's disk. The
 // route's kAuth did the whole check (token, cookie, the user's row); there is no body to read.
-Response auth_gate(Request& req, Ctx&) {
-    allow_params(req, {});
+Response auth_gate(Request&, Ctx&) {
     return Response::no_content();
 }
 

@@ -20,13 +20,6 @@ core::JsonPtr json_body(const fcgi::Request& req) {
     return core::parse_json_strict(req.body);
 }
 
-void allow_params(const fcgi::Request& req, std::initializer_list<std::string_view> names) {
-    for (const auto& [name, value] : req.query.items()) {
-        if (std::find(names.begin(), names.end(), name) == names.end())
-            throw core::ApiError::unprocessable(name, "unknown query parameter '" + name + "'");
-    }
-}
-
 namespace {
 
 // Reads exactly n digits at text[pos..] into out; false if any is not a digit.
@@ -105,24 +98,6 @@ std::pair<std::string, std::string> decode_cursor_or_throw(std::string_view curs
     if (key.find_first_not_of("-0123456789") != std::string::npos) throw bad();
     if (!fcgi::normalise_uuid(id)) throw bad();
     return {key, id};
-}
-
-void write_user(core::JsonWriter& w, const db::User& u) {
-    w.begin_object()
-        .field("id", u.id)
-        .field("email", u.email)
-        .field("name", u.name)
-        .field("role", u.role)
-        .field("is_active", u.is_active)
-        .field("created_at", u.created_at)
-        .field("updated_at", u.updated_at)
-        .end_object();
-}
-
-std::string user_json(const db::User& u) {
-    core::JsonWriter w;
-    write_user(w, u);
-    return w.take();
 }
 
 std::string normalise_email_or_throw(std::string_view email) {

@@ -1,8 +1,7 @@
-// Pieces several handlers share: reading a JSON body, query allowlists, cursors, the user
-// representation, the email rule, and issuing a token pair.
+// Pieces several handlers share: reading a JSON body, cursors, the email rule, and issuing a
+// token pair.
 #pragma once
 
-#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,10 +18,6 @@ namespace handlers {
 // content type.
 core::JsonPtr json_body(const fcgi::Request& req);
 
-// Refuses query parameters the route does not know (422, errors[].field naming it): a typo or an
-// injection attempt (?sort=...;DROP) never passes silently.
-void allow_params(const fcgi::Request& req, std::initializer_list<std::string_view> names);
-
 // A date (2026-11-23) or RFC 3339 time (2026-11-23T10:15:00Z, fractions and ±hh:mm offsets up
 // to 14:00 allowed) with every field in range; throws 400 naming `field` otherwise, so that
 // PostgreSQL never sees a value it would refuse.
@@ -31,10 +26,6 @@ std::string rfc3339_or_throw(std::string_view text, const char* field);
 // Keyset cursors: opaque base64url of "<key>.<uuid>". Decoding throws 400 on anything else.
 std::string encode_cursor(const std::string& key, const std::string& id);
 std::pair<std::string, std::string> decode_cursor_or_throw(std::string_view cursor);
-
-// {id, email, name, role, is_active, created_at, updated_at}
-void write_user(core::JsonWriter& w, const db::User& u);
-std::string user_json(const db::User& u);
 
 // Lower-cases and checks an email address: ASCII only (so that no look-alike letters make a
 // second account for the same person), 3–254 characters, one '@', a dotted domain.

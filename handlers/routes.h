@@ -13,6 +13,11 @@ using fcgi::Response;
 
 std::span<const fcgi::Route> route_table();
 
+// The resources (handlers/resource.h), each described in its handler file.
+struct Resource;
+extern const Resource kUsers;     // users.cpp
+extern const Resource kSessions;  // sessions.cpp
+
 // health.cpp
 Response health_live(Request&, Ctx&);
 Response health_ready(Request&, Ctx&);

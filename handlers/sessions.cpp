@@ -3,10 +3,9 @@
 // answers 404 on every route, audio included.
 #include <unistd.h>
 
-#include <cstdio>
-
 #include "core/config.h"
 #include "core/log.h"
+#include "core/numbers.h"
 #include "core/problem.h"
 #include "core/temp_file.h"
 #include "db/jobs.h"
@@ -14,6 +13,7 @@
 #include "db/session_rules.h"
 #include "db/sessions.h"
 #include "handlers/common.h"
+#include "handlers/resource.h"
 #include "handlers/routes.h"
 #include "handlers/transcript_formats.h"
 #include "handlers/uploads.h"
@@ -25,42 +25,43 @@ namespace {
 constexpr const auto& kKinds = db::kSessionKinds;
 constexpr const char* kStatuses[] = {"queued", "processing", "done", "failed"};
 
-template <size_t N>
-bool one_of(const std::string& v, const char* const (&allowed)[N]) {
-    for (const char* a : allowed)
-        if (v == a) return true;
-    return false;
-}
+using Rec = db::Session;
+// clang-format off
+constexpr Field kSessionFields[] = {
+    {.name = "id", .type = Type::uuid, .use = kOut, .get = FIELD_GET(id)},
+    {.name = "kind", .type = Type::enumeration, .use = kOut | kCreate | kFilter, .get = FIELD_GET(kind),
+     .values = kKinds, .def = db::kDefaultSessionKind},
+    {.name = "title", .type = Type::string, .use = kOut | kCreate | kPatch, .get = FIELD_GET(title),
+     .max = db::kSessionTitleMaxChars, .def = ""},
+    {.name = "status", .type = Type::enumeration, .use = kOut | kFilter, .get = FIELD_GET(status),
+     .values = kStatuses},
+    {.name = "progress", .type = Type::number, .use = kOut, .get = FIELD_GET(progress), .min = 0, .max = 1},
+    {.name = "error", .type = Type::string, .use = kOut | kNullable, .get = FIELD_GET(error)},
+    {.name = "duration_s", .type = Type::number, .use = kOut | kNullable, .get = FIELD_GET(duration_s)},
+    {.name = "audio_format", .type = Type::string, .use = kOut, .get = FIELD_GET(audio_format)},
+    {.name = "language", .type = Type::string, .use = kOut | kCreate, .get = FIELD_GET(language),
+     .description = "an installed model; others answer 422 listing what is installed", .def = speech::kDefaultLanguage},
+    {.name = "patient_id", .type = Type::uuid, .use = kOut | kCreate | kPatch | kFilter | kNullable,
+     .get = FIELD_GET(patient_id)},
+    {.name = "project_id", .type = Type::uuid, .use = kOut | kCreate | kFilter | kNullable,
+     .get = FIELD_GET(project_id)},
+    {.name = "summary", .type = Type::text, .use = kOut | kPatch | kNullable, .get = FIELD_GET(summary),
+     .max = 20000},
+    {.name = "notes", .type = Type::text, .use = kOut | kPatch | kNullable, .get = FIELD_GET(notes),
+     .max = 20000},
+    {.name = "created_at", .type = Type::timestamp, .use = kOut, .get = FIELD_GET(created_at)},
+    {.name = "updated_at", .type = Type::timestamp, .use = kOut, .get = FIELD_GET(updated_at)},
+    // Written by sessions_get when they exist.
+    {.name = "transcript", .type = Type::object, .use = kOut, .ref = "Transcript"},
+    {.name = "analysis", .type = Type::object, .use = kOut, .ref = "Analysis"},
+    // Filters on created_at.
+    {.name = "from", .type = Type::timestamp, .use = kFilter, .description = "created at or after"},
+    {.name = "to", .type = Type::timestamp, .use = kFilter, .description = "created before"},
+};
+constexpr Body kSessionBodies[] = {{kCreate, "SessionUpload", "file"}, {kPatch, "SessionUpdate"}};
+// clang-format on
 
-std::string num(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    return buf;
-}
-
-void write_session(core::JsonWriter& w, const db::Session& s) {
-    w.begin_object()
-        .field("id", s.id)
-        .field("kind", s.kind)
-        .field("title", s.title)
-        .field("status", s.status)
-        .key("progress")
-        .raw(num(s.progress))
-        .key("error");
-    s.error ? w.value(*s.error) : w.null();
-    w.key("duration_s");
-    s.duration_s ? w.raw(num(*s.duration_s)) : w.null();
-    w.field("audio_format", s.audio_format).field("language", s.language).key("patient_id");
-    s.patient_id ? w.value(*s.patient_id) : w.null();
-    w.key("project_id");
-    s.project_id ? w.value(*s.project_id) : w.null();
-    w.key("summary");
-    s.summary ? w.value(*s.summary) : w.null();
-    w.key("notes");
-    s.notes ? w.value(*s.notes) : w.null();
-    w.field("created_at", s.created_at).field("updated_at", s.updated_at);
-}
-
+// A transcript's words: its own small shape, written here.
 void write_transcript(core::JsonWriter& w, const db::Session& s,
                       const std::vector<db::StoredWord>& words) {
     w.begin_object().field("text", s.transcript_text.value_or("")).key("words").begin_array();
@@ -68,22 +69,29 @@ void write_transcript(core::JsonWriter& w, const db::Session& s,
         w.begin_object()
             .field("word", word.word)
             .key("start_s")
-            .raw(num(word.start_s))
+            .raw(core::fixed3(word.start_s))
             .key("end_s")
-            .raw(num(word.end_s))
+            .raw(core::fixed3(word.end_s))
             .key("confidence")
-            .raw(num(word.confidence))
+            .raw(core::fixed3(word.confidence))
             .field("filler", word.filler)
             .end_object();
     }
     w.end_array().field("engine", s.engine.value_or("")).end_object();
 }
 
+}  // namespace
+
+constexpr Resource kSessions{.schema = "Session",
+                             .fields = kSessionFields,
+                             .bodies = kSessionBodies,
+                             .cursor_key = FIELD_GET(cursor_key),
+                             .cursor_id = FIELD_GET(id)};
+
+namespace {
+
 std::string session_json(const db::Session& s) {
-    core::JsonWriter w;
-    write_session(w, s);
-    w.end_object();
-    return w.take();
+    return to_json(kSessions, s);
 }
 
 db::Session session_or_404(Request& req, Ctx& ctx) {
@@ -92,53 +100,16 @@ db::Session session_or_404(Request& req, Ctx& ctx) {
     return *s;
 }
 
-std::optional<std::string> uuid_field(const std::map<std::string, std::string>& fields,
-                                      const char* name) {
-    auto it = fields.find(name);
-    if (it == fields.end() || it->second.empty()) return std::nullopt;
-    std::string v = it->second;
-    if (!fcgi::normalise_uuid(v)) throw core::ApiError::unprocessable(name, "must be a UUID");
-    return v;
-}
-
 // The fields of an upload, validated: kind, title, language, patient_id, project_id.
-db::NewSession new_session_from(const std::map<std::string, std::string>& f, Ctx& ctx) {
+db::NewSession new_session_from(const std::map<std::string, std::string>& form, Ctx& ctx) {
+    Input in = read_form(kSessions, form, kCreate);
     db::NewSession s;
-    auto get = [&](const char* k, const char* def) {
-        auto it = f.find(k);
-        return it == f.end() || it->second.empty() ? std::string(def) : it->second;
-    };
-    s.kind = get("kind", db::kDefaultSessionKind);
-    db::check_session_kind(s.kind);
-    s.title = get("title", "");
-    db::check_session_title(s.title);
-    s.language = get("language", speech::kDefaultLanguage);
+    s.kind = *in.str("kind");
+    s.title = *in.str("title");
+    s.language = *in.str("language");
     speech::require_installed(ctx.cfg.model_root, s.language);
-    s.patient_id = uuid_field(f, "patient_id");
-    s.project_id = uuid_field(f, "project_id");
-    return s;
-}
-
-std::optional<std::string> time_param(const Request& req, const char* name) {
-    auto v = req.query.get(name);
-    if (!v) return std::nullopt;
-    return rfc3339_or_throw(*v, name);
-}
-
-std::optional<std::string> enum_param(const Request& req, const char* name,
-                                      bool (*valid)(const std::string&)) {
-    auto v = req.query.get(name);
-    if (!v) return std::nullopt;
-    std::string s(*v);
-    if (!valid(s)) throw core::ApiError::bad_request("unknown value", name);
-    return s;
-}
-
-std::optional<std::string> uuid_param(const Request& req, const char* name) {
-    auto v = req.query.get(name);
-    if (!v) return std::nullopt;
-    std::string s(*v);
-    if (!fcgi::normalise_uuid(s)) throw core::ApiError::bad_request("must be a UUID", name);
+    s.patient_id = in.str("patient_id");
+    s.project_id = in.str("project_id");
     return s;
 }
 
@@ -177,8 +148,7 @@ auto create_or_throw(Ctx& ctx, F&& f) {
 
 Response sessions_create(Request& req, Ctx& ctx) {
     job_quota_or_throw(ctx, req.user().id);  // before the body is read
-    ReceivedAudio up =
-        receive_audio(req, ctx, {"title", "kind", "patient_id", "project_id", "language"});
+    ReceivedAudio up = receive_audio(req, ctx, body_fields(kSessions, kCreate));
     db::NewSession ns = new_session_from(up.fields, ctx);
     ns.id = core::new_uuid();
     ns.user_id = req.user().id;
@@ -202,38 +172,25 @@ Response sessions_create(Request& req, Ctx& ctx) {
 }
 
 Response sessions_list(Request& req, Ctx& ctx) {
-    allow_params(req,
-                 {"limit", "cursor", "kind", "status", "patient_id", "project_id", "from", "to"});
-    int limit = fcgi::limit_or_throw(req.query);
-    db::SessionFilter f;
-    f.kind = enum_param(req, "kind", [](const std::string& v) { return one_of(v, kKinds); });
-    f.status = enum_param(req, "status", [](const std::string& v) { return one_of(v, kStatuses); });
-    f.patient_id = uuid_param(req, "patient_id");
-    f.project_id = uuid_param(req, "project_id");
-    f.from = time_param(req, "from");
-    f.to = time_param(req, "to");
-    if (auto c = req.query.get("cursor"))
-        std::tie(f.before_key, f.before_id) = decode_cursor_or_throw(*c);
-    std::vector<db::Session> rows = db::list_sessions(ctx.db, req.user().id, f, limit + 1);
-    bool more = static_cast<int>(rows.size()) > limit;
-    if (more) rows.pop_back();
-    core::JsonWriter w;
-    w.begin_object().key("items").begin_array();
-    for (const auto& s : rows) {
-        write_session(w, s);
-        w.end_object();
-    }
-    w.end_array().key("next_cursor");
-    more ? w.value(encode_cursor(rows.back().cursor_key, rows.back().id)) : w.null();
-    w.end_object();
-    return Response::json(200, w.take());
+    Input q = read_filters(kSessions, req);
+    Page p = read_page(req);
+    db::SessionFilter f{q.str("kind"),
+                        q.str("status"),
+                        q.str("patient_id"),
+                        q.str("project_id"),
+                        q.str("from"),
+                        q.str("to"),
+                        p.key,
+                        p.id};
+    std::vector<db::Session> rows = db::list_sessions(ctx.db, req.user().id, f, p.limit + 1);
+    return list_response(kSessions, rows, p.limit);
 }
 
 Response sessions_get(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     db::Session s = session_or_404(req, ctx);
     core::JsonWriter w;
-    write_session(w, s);
+    w.begin_object();
+    write_fields(w, kSessions, &s);
     if (s.transcript_text) {
         w.key("transcript");
         write_transcript(w, s, db::session_words(ctx.db, s.id));
@@ -244,29 +201,16 @@ Response sessions_get(Request& req, Ctx& ctx) {
 }
 
 Response sessions_update(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     core::JsonPtr body = json_body(req);
-    core::ObjectReader r(body.get());
-    db::SessionChanges c;
-    c.title = r.optional_string("title", 0, db::kSessionTitleMaxChars);
-    c.summary = r.optional_string("summary", 0, 20000);
-    c.notes = r.optional_string("notes", 0, 20000);
-    if (r.has("patient_id") && !r.optional_string("patient_id", 0, 64)) {
-        c.clear_patient = true;  // explicit null
-    } else if (auto p = r.optional_string("patient_id", 36, 36)) {
-        std::string id = *p;
-        if (!fcgi::normalise_uuid(id))
-            throw core::ApiError::unprocessable("patient_id", "must be a UUID");
-        c.patient_id = id;
-    }
-    r.finish();
+    Input in = read_body(kSessions, body.get(), kPatch);
+    db::SessionChanges c{in.str("title"), in.str("summary"), in.str("notes"), in.str("patient_id"),
+                         in.is_null("patient_id")};
     auto s = db::update_session(ctx.db, req.user().id, std::string(req.path_param("id")), c);
     if (!s) throw core::ApiError::not_found("no such session");
     return Response::json(200, session_json(*s));
 }
 
 Response sessions_delete(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     auto path = db::delete_session(ctx.db, req.user().id, std::string(req.path_param("id")));
     if (!path) throw core::ApiError::not_found("no such session");
     remove_audio_files(ctx, {*path});
@@ -276,7 +220,6 @@ Response sessions_delete(Request& req, Ctx& ctx) {
 // nginx serves the file (Range, sendfile) after this ownership check: X-Accel-Redirect to an
 // internal location whose types map the stored format to its audio/* type.
 Response sessions_audio(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     db::Session s = session_or_404(req, ctx);
     Response res = Response::no_content();
     res.status = 200;
@@ -285,7 +228,6 @@ Response sessions_audio(Request& req, Ctx& ctx) {
 }
 
 Response sessions_transcript(Request& req, Ctx& ctx) {
-    allow_params(req, {"format"});
     std::string format(req.query.get("format").value_or("json"));
     if (format != "json" && format != "txt" && format != "srt" && format != "vtt")
         throw core::ApiError::bad_request("format must be json, txt, srt or vtt", "format");
@@ -306,7 +248,6 @@ Response sessions_transcript(Request& req, Ctx& ctx) {
 // answers 202 with the session as it stands (that job runs the current code anyway; API.md's
 // 202 "runs the analysis again" holds), and queues nothing.
 Response sessions_reanalyze(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     db::Session s = session_or_404(req, ctx);
     if (!s.transcript_text)
         throw core::ApiError::conflict("", "nothing to re-analyse before the transcript exists");

@@ -4,9 +4,9 @@
 // takes audio (sessions now; interview answers and voice memos later).
 #pragma once
 
-#include <initializer_list>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +30,7 @@ struct ReceivedAudio {
 // content), a Content-Encoding, an unsupported Content-Type; 422 no audio in it / invalid
 // header; 507 disk full. Nothing is left on disk when it throws.
 ReceivedAudio receive_audio(fcgi::Request& req, fcgi::Ctx& ctx,
-                            std::initializer_list<std::string_view> text_fields);
+                            std::span<const std::string_view> text_fields);
 
 // The directory uploads are written to and committed into.
 std::string audio_dir(const fcgi::Ctx& ctx);

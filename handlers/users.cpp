@@ -5,13 +5,46 @@
 #include "core/problem.h"
 #include "db/admins.h"
 #include "db/refresh_tokens.h"
-#include "fcgi/query.h"
 #include "handlers/common.h"
+#include "handlers/resource.h"
 #include "handlers/routes.h"
 #include "handlers/uploads.h"
 
 namespace handlers {
 namespace {
+
+// The user's bodies besides create and patch.
+constexpr unsigned kRegister = kBodyA;  // POST /auth/register
+constexpr unsigned kMe = kBodyB;        // PATCH /auth/me
+
+constexpr const char* kRoles[] = {"admin", "member"};
+
+using Rec = db::User;
+// clang-format off
+constexpr Field kUserFields[] = {
+    {.name = "id", .type = Type::uuid, .use = kOut, .get = FIELD_GET(id)},
+    {.name = "email", .type = Type::string, .use = kOut | kCreate | kRegister, .get = FIELD_GET(email),
+     .min = 1, .max = 320, .description = "lower-cased; plain ASCII, one '@', a dotted domain",
+     .required = kCreate | kRegister, .format = "email", .normalise = normalise_email_or_throw},
+    {.name = "password", .type = Type::string, .use = kCreate | kRegister, .min = 1, .max = 1024,
+     .description = "checked against the password policy", .required = kCreate | kRegister},
+    {.name = "name", .type = Type::string, .use = kOut | kCreate | kPatch | kRegister | kMe,
+     .get = FIELD_GET(name), .min = 1, .max = 100, .required = kCreate | kRegister},
+    {.name = "current_password", .type = Type::string, .use = kMe, .min = 1, .max = 1 << 20,
+     .description = "required with new_password"},
+    {.name = "new_password", .type = Type::string, .use = kMe, .min = 1, .max = 1024,
+     .description = "revokes every token of the user"},
+    {.name = "role", .type = Type::enumeration, .use = kOut | kCreate | kPatch, .get = FIELD_GET(role),
+     .min = 1, .max = 16, .values = kRoles, .description = "admin only", .def = "member"},
+    {.name = "is_active", .type = Type::boolean, .use = kOut | kPatch, .get = FIELD_GET(is_active),
+     .description = "admin only; false revokes every token of the user"},
+    {.name = "created_at", .type = Type::timestamp, .use = kOut, .get = FIELD_GET(created_at)},
+    {.name = "updated_at", .type = Type::timestamp, .use = kOut, .get = FIELD_GET(updated_at)},
+};
+constexpr Body kUserBodies[] = {
+    {kCreate, "UserCreate"}, {kPatch, "UserUpdate"}, {kRegister, "RegisterRequest"}, {kMe, "MeUpdate"},
+};
+// clang-format on
 
 // The target user, if the caller may see it: admins see all, members only themselves.
 db::User visible_user_or_404(Request& req, Ctx& ctx) {
@@ -30,67 +63,40 @@ void keep_an_admin(Ctx& ctx, const std::string& target_id) {
         throw core::ApiError::conflict("role", db::kLastAdminMessage);
 }
 
-std::optional<std::string> role_field(core::ObjectReader& r) {
-    auto role = r.optional_string("role", 1, 16);
-    if (role && *role != "admin" && *role != "member")
-        throw core::ApiError::unprocessable("role", "must be admin or member");
-    return role;
-}
-
 }  // namespace
 
+constexpr Resource kUsers{.schema = "User",
+                          .fields = kUserFields,
+                          .bodies = kUserBodies,
+                          .cursor_key = FIELD_GET(cursor_key),
+                          .cursor_id = FIELD_GET(id)};
+
 Response users_list(Request& req, Ctx& ctx) {
-    allow_params(req, {"limit", "cursor"});
-    int limit = fcgi::limit_or_throw(req.query);
-    std::optional<std::string> key, id;
-    if (auto c = req.query.get("cursor")) std::tie(key, id) = decode_cursor_or_throw(*c);
-    // One extra row tells whether there is a next page.
-    std::vector<db::User> users = db::list_users(ctx.db, limit + 1, key, id);
-    bool more = static_cast<int>(users.size()) > limit;
-    if (more) users.pop_back();
-    core::JsonWriter w;
-    w.begin_object().key("items").begin_array();
-    for (const db::User& u : users) write_user(w, u);
-    w.end_array().key("next_cursor");
-    if (more) {
-        w.value(encode_cursor(users.back().cursor_key, users.back().id));
-    } else {
-        w.null();
-    }
-    w.end_object();
-    return Response::json(200, w.take());
+    Page p = read_page(req);
+    std::vector<db::User> users = db::list_users(ctx.db, p.limit + 1, p.key, p.id);
+    return list_response(kUsers, users, p.limit);
 }
 
 Response users_create(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     core::JsonPtr body = json_body(req);
-    core::ObjectReader r(body.get());
-    std::string email = normalise_email_or_throw(r.required_string("email", 1, 320));
-    std::string password = r.required_string("password", 1, 1024);
-    std::string name = r.required_string("name", 1, 100);
-    std::string role = role_field(r).value_or("member");
-    r.finish();
+    Input in = read_body(kUsers, body.get(), kCreate);
+    std::string password = in.take("password");
     check_password_policy_or_throw(password, "password");
-    db::User u = db::insert_user(ctx.db, email, name, core::hash_password(password), role);
-    return Response::json(201, user_json(u)).header("Location", "/api/v1/users/" + u.id);
+    db::User u = db::insert_user(ctx.db, in.take("email"), in.take("name"),
+                                 core::hash_password(password), in.take("role"));
+    return Response::json(201, to_json(kUsers, u)).header("Location", "/api/v1/users/" + u.id);
 }
 
 Response users_get(Request& req, Ctx& ctx) {
-    allow_params(req, {});
-    return Response::json(200, user_json(visible_user_or_404(req, ctx)));
+    return Response::json(200, to_json(kUsers, visible_user_or_404(req, ctx)));
 }
 
 // name (self or admin); role and is_active (admin only: a member asking gets 403).
 Response users_update(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     db::User target = visible_user_or_404(req, ctx);
     core::JsonPtr body = json_body(req);
-    core::ObjectReader r(body.get());
-    db::UserChanges c;
-    c.name = r.optional_string("name", 1, 100);
-    c.role = role_field(r);
-    c.is_active = r.optional_bool("is_active");
-    r.finish();
+    Input in = read_body(kUsers, body.get(), kPatch);
+    db::UserChanges c{in.str("name"), in.str("role"), in.boolean("is_active"), {}};
     if ((c.role || c.is_active) && !req.user().is_admin())
         throw core::ApiError::forbidden("only an admin may change role or is_active");
     db::Tx tx(ctx.db);
@@ -100,7 +106,7 @@ Response users_update(Request& req, Ctx& ctx) {
     if (!u) throw core::ApiError::not_found();
     if (c.is_active && !*c.is_active) db::revoke_all_for_user(ctx.db, u->id);
     tx.commit();
-    return Response::json(200, user_json(*u));
+    return Response::json(200, to_json(kUsers, *u));
 }
 
 // The user's sessions and tokens go with the row (ON DELETE CASCADE), and every access token
@@ -109,7 +115,6 @@ Response users_update(Request& req, Ctx& ctx) {
 // The cascade crosses rows the worker locks: a deadlock PostgreSQL breaks by aborting us (rare:
 // db::delete_user locks in the workers' order) is retried instead of answered 503.
 Response users_delete(Request& req, Ctx& ctx) {
-    allow_params(req, {});
     db::User target = visible_user_or_404(req, ctx);
     for (int attempt = 1;; ++attempt) {
         try {

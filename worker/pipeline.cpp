@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "core/log.h"
+#include "core/numbers.h"
 #include "db/events.h"
 #include "db/sessions.h"
 #include "speech/audio.h"

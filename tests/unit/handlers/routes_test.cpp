@@ -1,10 +1,13 @@
-// The route table and openapi.json describe the same API: a route missing from either fails.
+// The route table and the served OpenAPI document describe the same API: a route missing from
+// either fails, and so does a resource field or a query parameter the document lacks.
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
 
 #include "core/json.h"
+#include "handlers/openapi.h"
+#include "handlers/resource.h"
 #include "handlers/routes.h"
 
 namespace handlers {
@@ -18,8 +21,17 @@ std::string lower(std::string s) {
     return s;
 }
 
+// The document as served: the prose plus what the descriptions generate.
+core::JsonPtr served() {
+    return core::JsonPtr(cJSON_Parse(handlers::openapi_document(handlers::route_table()).c_str()));
+}
+
+const cJSON* item(const cJSON* o, const std::string& key) {
+    return cJSON_GetObjectItemCaseSensitive(o, key.c_str());
+}
+
 TEST(Routes, TableAndOpenApiAgree) {
-    core::JsonPtr doc(cJSON_Parse(std::string(handlers::kOpenApiJson).c_str()));
+    core::JsonPtr doc = served();
     ASSERT_TRUE(doc) << "openapi.json does not parse";
     const cJSON* paths = cJSON_GetObjectItemCaseSensitive(doc.get(), "paths");
     ASSERT_TRUE(cJSON_IsObject(paths));
@@ -39,7 +51,7 @@ TEST(Routes, TableAndOpenApiAgree) {
 }
 
 TEST(Routes, OperationIdsAreRouteNames) {
-    core::JsonPtr doc(cJSON_Parse(std::string(handlers::kOpenApiJson).c_str()));
+    core::JsonPtr doc = served();
     const cJSON* paths = cJSON_GetObjectItemCaseSensitive(doc.get(), "paths");
     for (const fcgi::Route& r : handlers::route_table()) {
         const cJSON* p = cJSON_GetObjectItemCaseSensitive(paths, r.pattern);
@@ -54,6 +66,105 @@ TEST(Routes, NamesAreUnique) {
     std::set<std::string> names;
     for (const fcgi::Route& r : handlers::route_table())
         EXPECT_TRUE(names.insert(r.name).second) << r.name;
+}
+
+// Every parameter a route takes is documented on its operation, and nothing else is.
+TEST(Routes, QueryParametersAreDocumented) {
+    core::JsonPtr doc = served();
+    const cJSON* paths = item(doc.get(), "paths");
+    for (const fcgi::Route& r : handlers::route_table()) {
+        std::set<std::string> taken, documented;
+        std::string names = r.query;
+        for (size_t pos = 0; pos < names.size();) {
+            size_t end = names.find(' ', pos);
+            if (end == std::string::npos) end = names.size();
+            taken.insert(names.substr(pos, end - pos));
+            pos = end + 1;
+        }
+        const cJSON* op = item(item(paths, r.pattern), lower(r.method));
+        ASSERT_TRUE(op) << r.name;
+        const cJSON* params = item(op, "parameters");
+        for (const cJSON* p = params ? params->child : nullptr; p; p = p->next)
+            if (std::string(item(p, "in")->valuestring) == "query")
+                documented.insert(item(p, "name")->valuestring);
+        EXPECT_EQ(taken, documented) << r.name;
+        // A path-level parameter list documents no query parameter behind the table's back.
+        const cJSON* shared = item(item(paths, r.pattern), "parameters");
+        for (const cJSON* p = shared ? shared->child : nullptr; p; p = p->next)
+            EXPECT_STRNE(item(p, "in")->valuestring, "query") << r.pattern;
+    }
+}
+
+// Every output field of a routed resource is a property of its schema, with its type; every
+// body field is a property of that body's schema; the list schema names the resource.
+TEST(Routes, ResourceSchemasAreDocumented) {
+    core::JsonPtr doc = served();
+    const cJSON* schemas = item(item(doc.get(), "components"), "schemas");
+    std::set<const handlers::Resource*> seen;
+    for (const fcgi::Route& r : handlers::route_table()) {
+        if (!r.resource || !seen.insert(r.resource).second) continue;
+        const handlers::Resource& res = *r.resource;
+        const cJSON* props = item(item(schemas, res.schema), "properties");
+        ASSERT_TRUE(props) << res.schema;
+        for (const handlers::Field& f : res.fields) {
+            bool out = f.use & handlers::kOut;
+            EXPECT_EQ(item(props, f.name) != nullptr, out) << res.schema << "." << f.name;
+        }
+        const cJSON* list = item(schemas, std::string(res.schema) + "List");
+        EXPECT_STREQ(
+            item(item(item(item(list, "properties"), "items"), "items"), "$ref")->valuestring,
+            ("#/components/schemas/" + std::string(res.schema)).c_str());
+        for (const handlers::Body& b : res.bodies) {
+            const cJSON* body = item(item(schemas, b.schema), "properties");
+            ASSERT_TRUE(body) << b.schema;
+            for (const handlers::Field& f : res.fields)
+                EXPECT_EQ(item(body, f.name) != nullptr, (f.use & b.bit) != 0)
+                    << b.schema << "." << f.name;
+        }
+    }
+    EXPECT_EQ(seen.size(), 2u) << "users and sessions";
+}
+
+// Every $ref in the document points at a schema it has (a removed hand-written schema that a
+// path still names fails here).
+TEST(Routes, EveryRefResolves) {
+    core::JsonPtr doc = served();
+    const cJSON* schemas = item(item(doc.get(), "components"), "schemas");
+    std::vector<const cJSON*> todo{doc.get()};
+    int refs = 0;
+    while (!todo.empty()) {
+        const cJSON* n = todo.back();
+        todo.pop_back();
+        for (const cJSON* c = n->child; c; c = c->next) {
+            if (c->string && std::string(c->string) == "$ref" && cJSON_IsString(c)) {
+                std::string ref = c->valuestring;
+                const std::string prefix = "#/components/schemas/";
+                ASSERT_EQ(ref.rfind(prefix, 0), 0u) << ref;
+                EXPECT_TRUE(item(schemas, ref.substr(prefix.size()))) << ref;
+                ++refs;
+            }
+            todo.push_back(c);
+        }
+    }
+    EXPECT_GT(refs, 10);
+}
+
+// The prose writes a route's own refusals as strings; the served document expands them, and
+// adds the ones every route of its kind has (401 on every authenticated route, 422 on all).
+TEST(Routes, ResponsesAreCompleteAndStandardOnesPresent) {
+    core::JsonPtr doc = served();
+    const cJSON* paths = item(doc.get(), "paths");
+    for (const fcgi::Route& r : handlers::route_table()) {
+        const cJSON* responses = item(item(item(paths, r.pattern), lower(r.method)), "responses");
+        ASSERT_TRUE(responses) << r.name;
+        for (const cJSON* c = responses->child; c; c = c->next) {
+            ASSERT_TRUE(cJSON_IsObject(c)) << r.name << " " << c->string;
+            EXPECT_TRUE(cJSON_IsString(item(c, "description"))) << r.name << " " << c->string;
+        }
+        EXPECT_TRUE(item(responses, "422")) << r.name;
+        EXPECT_TRUE(!(r.flags & fcgi::kAuth) || item(responses, "401")) << r.name;
+        EXPECT_TRUE(!r.resource || item(responses, "503")) << r.name;
+    }
 }
 
 }  // namespace
