@@ -23,19 +23,12 @@ namespace {
 
 constexpr auto kHeaderTimeout = std::chrono::seconds(10);
 
-std::string problem_body(const core::ApiError& e) {
-    core::JsonWriter w;
-    w.begin_object();
-    w.field("type", e.type.empty() ? std::string("about:blank") : e.type);
-    w.field("title", e.title).field("status", e.status).field("detail", e.detail);
-    if (!e.errors.empty()) {
-        w.key("errors").begin_array();
-        for (const auto& f : e.errors)
-            w.begin_object().field("field", f.field).field("message", f.message).end_object();
-        w.end_array();
-    }
-    w.end_object();
-    return w.take();
+// nginx's $request_id (X-Request-Id), quoted in close reasons and logs; anything else is not
+// trusted into them.
+std::string request_id(const Request& req) {
+    auto it = req.find("X-Request-Id");
+    if (it == req.end()) return {};
+    return clean_request_id(std::string_view(it->value().data(), it->value().size()));
 }
 
 // One plain HTTP exchange on the unix socket: /readyz, /metrics, or an upgrade request that is
@@ -68,7 +61,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
                 std::vector<std::pair<std::string, std::string>> headers = {});
     void refuse(const core::ApiError& e) {
         srv_.metrics().upgrades_refused.fetch_add(1);
-        answer(e.status, "application/problem+json", problem_body(e), e.headers);
+        answer(e.status, "application/problem+json", core::problem_json(e, request_id_), e.headers);
     }
 
     Server& srv_;
@@ -77,6 +70,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     beast::flat_buffer buf_;
     http::request_parser<http::empty_body> parser_;
     std::shared_ptr<http::response<http::string_body>> res_;
+    std::string request_id_;  // of the request being answered: refusals carry it, as the API's
 };
 
 void HttpConnection::answer(int status, std::string content_type, std::string body,
@@ -97,6 +91,7 @@ void HttpConnection::answer(int status, std::string content_type, std::string bo
 }
 
 void HttpConnection::route(Request req) {
+    request_id_ = request_id(req);
     std::string_view target(req.target().data(), req.target().size());
     size_t q = target.find('?');
     std::string_view path = target.substr(0, q);
@@ -125,14 +120,6 @@ std::optional<std::string_view> header(const Request& req, http::field f) {
     auto it = req.find(f);
     if (it == req.end()) return std::nullopt;
     return std::string_view(it->value().data(), it->value().size());
-}
-
-// nginx's $request_id (X-Request-Id), quoted in close reasons and logs; anything else is not
-// trusted into them.
-std::string request_id(const Request& req) {
-    auto it = req.find("X-Request-Id");
-    if (it == req.end()) return {};
-    return clean_request_id(std::string_view(it->value().data(), it->value().size()));
 }
 
 // Token, origin and parameters are checked here; the user's row on the database thread.
