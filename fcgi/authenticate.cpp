@@ -103,7 +103,7 @@ bool is_safe_method(std::string_view m) {
 
 void require_csrf(const Request& req) {
     auto cookies = req.header("cookie");
-    auto expected = cookies ? cookie_value(*cookies, kCsrfCookie) : std::nullopt;
+    auto expected = cookies ? core::cookie_value(*cookies, kCsrfCookie) : std::nullopt;
     auto given = req.header(kCsrfHeader);
     if (!expected || expected->empty() || !given || given->size() != expected->size() ||
         sodium_memcmp(given->data(), expected->data(), expected->size()) != 0) {
@@ -119,7 +119,7 @@ void authenticate(Request& req, Ctx& ctx) {
     if (auto h = req.header("authorization")) {
         token = std::string(bearer_token(*h));
     } else if (auto cookies = req.header("cookie")) {
-        if (auto c = cookie_value(*cookies, kAccessCookie)) {
+        if (auto c = core::cookie_value(*cookies, kAccessCookie)) {
             token = *c;
             via_cookie = true;
         }

@@ -13,7 +13,7 @@
 #include "db/pg.h"
 #include "fcgi/exchange.h"
 #include "fcgi/pool.h"
-#include "fcgi/query.h"
+#include "core/query.h"
 #include "fcgi/range.h"
 #include "fcgi/serve.h"
 #include "handlers/routes.h"

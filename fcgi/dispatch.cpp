@@ -33,7 +33,7 @@ Response run(Request& req, Ctx& ctx, const Route& route) {
     // Uploads stream their body to disk in the handler; everything else is small and read now.
     if (!(route.flags & kStreamBody))
         read_body(req, static_cast<size_t>(ctx.cfg.api_max_body_bytes));
-    req.query = parse_query(req.query_string);
+    req.query = core::parse_query(req.query_string);
     if (route.flags & kAuth) authenticate(req, ctx);
     if ((route.flags & kAdmin) == kAdmin && !req.user().is_admin())
         throw core::ApiError::forbidden("admin role required");

@@ -119,7 +119,7 @@ std::optional<std::string> refresh_token_from(const Request& req) {
         return token;
     }
     auto cookies = req.header("cookie");
-    auto token = cookies ? fcgi::cookie_value(*cookies, fcgi::kRefreshCookie) : std::nullopt;
+    auto token = cookies ? core::cookie_value(*cookies, fcgi::kRefreshCookie) : std::nullopt;
     if (token) fcgi::require_csrf(req);
     return token;
 }
@@ -155,7 +155,7 @@ Response auth_login(Request& req, Ctx& ctx) {
 Response auth_token(Request& req, Ctx& ctx) {
     allow_params(req, {"set_cookie"});
     bool cookies = same_site_cookies_wanted(req, ctx);
-    fcgi::Params form = fcgi::parse_form(req.body);
+    core::Params form = core::parse_form(req.body);
     static const std::string_view kKnown[] = {"grant_type", "username",  "password",
                                               "scope",      "client_id", "client_secret"};
     for (const auto& item : form.items()) {

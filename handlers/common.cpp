@@ -103,7 +103,7 @@ std::pair<std::string, std::string> decode_cursor_or_throw(std::string_view curs
     if (dot == std::string::npos || dot == 0 || dot > 20) throw bad();
     std::string key = raw.substr(0, dot), id = raw.substr(dot + 1);
     if (key.find_first_not_of("-0123456789") != std::string::npos) throw bad();
-    if (!fcgi::normalise_uuid(id)) throw bad();
+    if (!core::normalise_uuid(id)) throw bad();
     return {key, id};
 }
 

@@ -96,7 +96,7 @@ std::optional<std::string> uuid_field(const std::map<std::string, std::string>& 
     auto it = fields.find(name);
     if (it == fields.end() || it->second.empty()) return std::nullopt;
     std::string v = it->second;
-    if (!fcgi::normalise_uuid(v)) throw core::ApiError::unprocessable(name, "must be a UUID");
+    if (!core::normalise_uuid(v)) throw core::ApiError::unprocessable(name, "must be a UUID");
     return v;
 }
 
@@ -144,7 +144,7 @@ std::optional<std::string> uuid_param(const Request& req, const char* name) {
     auto v = req.query.get(name);
     if (!v) return std::nullopt;
     std::string s(*v);
-    if (!fcgi::normalise_uuid(s)) throw core::ApiError::bad_request("must be a UUID", name);
+    if (!core::normalise_uuid(s)) throw core::ApiError::bad_request("must be a UUID", name);
     return s;
 }
 
@@ -217,7 +217,7 @@ Response sessions_create(Request& req, Ctx& ctx) {
 Response sessions_list(Request& req, Ctx& ctx) {
     allow_params(req,
                  {"limit", "cursor", "kind", "status", "patient_id", "project_id", "from", "to"});
-    int limit = fcgi::limit_or_throw(req.query);
+    int limit = core::limit_or_throw(req.query);
     db::SessionFilter f;
     f.kind = enum_param(req, "kind", [](const std::string& v) { return one_of(v, kKinds); });
     f.status = enum_param(req, "status", [](const std::string& v) { return one_of(v, kStatuses); });
@@ -268,7 +268,7 @@ Response sessions_update(Request& req, Ctx& ctx) {
         c.clear_patient = true;  // explicit null
     } else if (auto p = r.optional_string("patient_id", 36, 36)) {
         std::string id = *p;
-        if (!fcgi::normalise_uuid(id))
+        if (!core::normalise_uuid(id))
             throw core::ApiError::unprocessable("patient_id", "must be a UUID");
         c.patient_id = id;
     }

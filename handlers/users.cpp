@@ -4,7 +4,7 @@
 #include "core/passwords.h"
 #include "core/problem.h"
 #include "db/refresh_tokens.h"
-#include "fcgi/query.h"
+#include "core/query.h"
 #include "handlers/common.h"
 #include "handlers/routes.h"
 #include "handlers/uploads.h"
@@ -41,7 +41,7 @@ std::optional<std::string> role_field(core::ObjectReader& r) {
 
 Response users_list(Request& req, Ctx& ctx) {
     allow_params(req, {"limit", "cursor"});
-    int limit = fcgi::limit_or_throw(req.query);
+    int limit = core::limit_or_throw(req.query);
     std::optional<std::string> key, id;
     if (auto c = req.query.get("cursor")) std::tie(key, id) = decode_cursor_or_throw(*c);
     // One extra row tells whether there is a next page.

@@ -12,7 +12,7 @@
 #include "core/problem.h"
 #include "core/tokens.h"
 #include "db/users.h"
-#include "fcgi/query.h"
+#include "core/query.h"
 #include "live/events_session.h"
 #include "live/server.h"
 #include "live/transcribe_session.h"
@@ -53,7 +53,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   private:
     void route(Request req);
-    void upgrade(Request req, std::string_view path, const fcgi::Params& query);
+    void upgrade(Request req, std::string_view path, const core::Params& query);
     void user_checked(Request req, std::string path, core::AccessClaims claims,
                       std::optional<SaveTarget> save, std::optional<int64_t> since,
                       std::optional<db::User> user, bool db_ok);
@@ -109,7 +109,7 @@ void HttpConnection::route(Request req) {
         if (!websocket::is_upgrade(req))
             throw core::ApiError(426, "Upgrade Required", "this is a WebSocket endpoint", {},
                                  "/problems/upgrade-required");
-        fcgi::Params query = fcgi::parse_query(qs);
+        core::Params query = core::parse_query(qs);
         upgrade(std::move(req), path, query);
     } catch (const core::ApiError& e) {
         refuse(e);
@@ -123,7 +123,7 @@ std::optional<std::string_view> header(const Request& req, http::field f) {
 }
 
 // Token, origin and parameters are checked here; the user's row on the database thread.
-void HttpConnection::upgrade(Request req, std::string_view path, const fcgi::Params& query) {
+void HttpConnection::upgrade(Request req, std::string_view path, const core::Params& query) {
     check_origin(header(req, http::field::origin), header(req, http::field::host).value_or(""),
                  srv_.origins());
     std::string token = access_token(query, header(req, http::field::cookie));
