@@ -9,11 +9,12 @@
 
 #include "core/c_handles.h"
 #include "core/passwords.h"
+#include "core/query.h"
 #include "core/tokens.h"
 #include "db/pg.h"
+#include "db/settings.h"
 #include "fcgi/exchange.h"
 #include "fcgi/pool.h"
-#include "core/query.h"
 #include "fcgi/range.h"
 #include "fcgi/serve.h"
 #include "handlers/routes.h"
@@ -112,8 +113,8 @@ class CgiFrontExchange final : public CgiExchange {
 
 int run_cgi(const core::Config& cfg) {
     core::init_crypto();
-    db::Db db(db_settings(cfg, "cgi"));
-    core::TokenSettings tokens = token_settings(cfg);
+    db::Db db(db::db_settings(cfg, "cgi"));
+    core::TokenSettings tokens = core::token_settings(cfg);
     Router router(handlers::route_table());
     Ctx ctx{db, cfg, tokens, nullptr};
     CgiFrontExchange ex(handlers::audio_dir(ctx));

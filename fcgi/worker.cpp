@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/tokens.h"
 #include "db/pg.h"
+#include "db/settings.h"
 #include "fcgi/exchange.h"
 #include "fcgi/serve.h"
 #include "handlers/routes.h"
@@ -73,8 +74,8 @@ int run_worker(const core::Config& cfg, int listen_fd, Scoreboard* board, int sl
     if (getppid() != master_pid) return 0;  // the master died between fork and prctl
     if (!set_accept_tick(listen_fd)) return 71;
 
-    db::Db db(db_settings(cfg, "api"));
-    core::TokenSettings tokens = token_settings(cfg);
+    db::Db db(db::db_settings(cfg, "api"));
+    core::TokenSettings tokens = core::token_settings(cfg);
     Router router(handlers::route_table());
     Ctx ctx{db, cfg, tokens, board};
     FcgiExchange ex(listen_fd);

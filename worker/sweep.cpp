@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "db/auth_failures.h"
+#include "db/settings.h"
 
 namespace worker {
 namespace {
@@ -84,14 +85,6 @@ std::vector<std::string> unreferenced(db::Db& db, const std::vector<std::string>
     return out;
 }
 
-// As the application role, like the worker's other connections: db.url alone names the
-// process's own user, which under root is the service user (peer authentication refuses it).
-db::DbSettings sweep_db(const core::Config& cfg) {
-    core::DbLogin login = core::app_db_login(cfg);
-    return db::DbSettings{login.conninfo, "worker-sweep-" + std::to_string(getpid()),
-                          cfg.db_connect_timeout_s, 60000, login.user};
-}
-
 }  // namespace
 
 SweepCounts sweep_audio(db::Db& db, const core::Config& cfg) {
@@ -121,7 +114,9 @@ void AudioSweeper::run() {
     do {
         lock.unlock();
         try {
-            db::Db db(sweep_db(cfg_));  // per pass: no connection lives across the master's forks
+            db::Db db(
+                db::db_settings(cfg_, "worker-sweep",
+                                60000));  // per pass: no connection lives across the master's forks
             SweepCounts c = sweep_audio(db, cfg_);
             if (c.tmp || c.stored)
                 core::log_info("sweep removed " + std::to_string(c.tmp) +
