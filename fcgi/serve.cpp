@@ -25,14 +25,15 @@ void access_line(const Request& req, const Response& res, double seconds) {
 
 }  // namespace
 
-ServeResult serve_one(Exchange& ex, Ctx& ctx, const Router& router, Scoreboard* board, int slot) {
+ServeResult serve_one(Exchange& ex, Ctx& ctx, const App& app, const Router& router,
+                      Scoreboard* board, int slot) {
     auto t0 = std::chrono::steady_clock::now();
     if (board) board->slots[slot].started_ms.store(monotonic_ms());
     Request req = read_request(ex);
     Outcome out;
     try {
         if (req.content_length < 0) throw core::ApiError::bad_request("malformed Content-Length");
-        out = dispatch(req, ctx, router, board ? &board->slots[slot] : nullptr);
+        out = dispatch(req, ctx, app, router, board ? &board->slots[slot] : nullptr);
     } catch (const core::ApiError& e) {
         out.response = Response::problem(e, req.request_id);
     }

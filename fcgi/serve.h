@@ -1,9 +1,7 @@
 // Serving one request end to end; shared by the FastCGI worker loop and CGI mode.
 #pragma once
 
-#include "core/config.h"
-#include "core/tokens.h"
-#include "db/pg.h"
+#include "fcgi/app.h"
 #include "fcgi/exchange.h"
 #include "fcgi/router.h"
 #include "fcgi/scoreboard.h"
@@ -16,6 +14,7 @@ struct ServeResult {
 
 // Reads the request, dispatches it, writes the response, writes the access line, and counts
 // it in the scoreboard (if any) under `slot`.
-ServeResult serve_one(Exchange& ex, Ctx& ctx, const Router& router, Scoreboard* board, int slot);
+ServeResult serve_one(Exchange& ex, Ctx& ctx, const App& app, const Router& router,
+                      Scoreboard* board, int slot);
 
 }  // namespace fcgi

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "auth/authenticate.h"
 #include "core/config.h"
 #include "core/passwords.h"
 #include "core/problem.h"
@@ -11,7 +12,7 @@
 #include "db/auth_failures.h"
 #include "db/refresh_tokens.h"
 #include "db/users.h"
-#include "fcgi/authenticate.h"
+#include "fcgi/site.h"
 #include "handlers/common.h"
 #include "handlers/routes.h"
 
@@ -119,8 +120,8 @@ std::optional<std::string> refresh_token_from(const Request& req) {
         return token;
     }
     auto cookies = req.header("cookie");
-    auto token = cookies ? core::cookie_value(*cookies, fcgi::kRefreshCookie) : std::nullopt;
-    if (token) fcgi::require_csrf(req);
+    auto token = cookies ? core::cookie_value(*cookies, auth::kRefreshCookie) : std::nullopt;
+    if (token) auth::require_csrf(cookies, req.header(auth::kCsrfHeader));
     return token;
 }
 

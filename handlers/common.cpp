@@ -7,12 +7,12 @@
 #include <cstring>
 #include <ctime>
 
+#include "auth/authenticate.h"
 #include "core/config.h"
 #include "core/passwords.h"
 #include "core/problem.h"
 #include "core/tokens.h"
 #include "db/refresh_tokens.h"
-#include "fcgi/authenticate.h"
 
 namespace handlers {
 
@@ -180,10 +180,10 @@ fcgi::Response token_pair_response(fcgi::Ctx& ctx, const std::string& user_id,
     if (cookies) {
         bool secure = ctx.cfg.cookie_secure;
         res.header("Set-Cookie",
-                   cookie(fcgi::kAccessCookie, access, "/", ctx.cfg.access_ttl_s, true, secure));
-        res.header("Set-Cookie", cookie(fcgi::kRefreshCookie, refresh, "/api/v1/auth",
+                   cookie(auth::kAccessCookie, access, "/", ctx.cfg.access_ttl_s, true, secure));
+        res.header("Set-Cookie", cookie(auth::kRefreshCookie, refresh, "/api/v1/auth",
                                         ctx.cfg.refresh_ttl_s, true, secure));
-        res.header("Set-Cookie", cookie(fcgi::kCsrfCookie, core::random_token(), "/",
+        res.header("Set-Cookie", cookie(auth::kCsrfCookie, core::random_token(), "/",
                                         ctx.cfg.refresh_ttl_s, false, secure));
     }
     return res;
@@ -197,9 +197,9 @@ fcgi::Response login_response(fcgi::Ctx& ctx, const db::User& user, bool cookies
 
 void clear_auth_cookies(fcgi::Response& res, const fcgi::Ctx& ctx) {
     bool secure = ctx.cfg.cookie_secure;
-    res.header("Set-Cookie", cookie(fcgi::kAccessCookie, "", "/", 0, true, secure));
-    res.header("Set-Cookie", cookie(fcgi::kRefreshCookie, "", "/api/v1/auth", 0, true, secure));
-    res.header("Set-Cookie", cookie(fcgi::kCsrfCookie, "", "/", 0, false, secure));
+    res.header("Set-Cookie", cookie(auth::kAccessCookie, "", "/", 0, true, secure));
+    res.header("Set-Cookie", cookie(auth::kRefreshCookie, "", "/api/v1/auth", 0, true, secure));
+    res.header("Set-Cookie", cookie(auth::kCsrfCookie, "", "/", 0, false, secure));
 }
 
 bool wants_cookies(const fcgi::Request& req) {

@@ -1,9 +1,8 @@
 // Checks on an upgrade request.
 #include "live/upgrade.h"
 
+#include "auth/authenticate.h"
 #include "core/problem.h"
-#include "fcgi/authenticate.h"
-#include "fcgi/router.h"
 
 namespace live {
 namespace {
@@ -31,7 +30,7 @@ bool same_text_ci(std::string_view a, std::string_view b) {
 std::string access_token(const core::Params& query, std::optional<std::string_view> cookie) {
     if (auto t = query.get("token"); t && !t->empty()) return std::string(*t);
     if (cookie) {
-        if (auto c = core::cookie_value(*cookie, fcgi::kAccessCookie); c && !c->empty()) return *c;
+        if (auto c = core::cookie_value(*cookie, auth::kAccessCookie); c && !c->empty()) return *c;
     }
     throw core::ApiError::unauthorized("missing access token (?token= or the access cookie)");
 }
