@@ -191,7 +191,7 @@ void HttpConnection::user_checked(Request req, std::string path, core::AccessCla
     } else {
         if (save) {
             save->user_id = claims.user_id;
-            save->audio_dir = srv_.cfg().data_dir + "/audio";
+            save->audio_dir = core::audio_dir(srv_.cfg());
         }
         s = std::make_shared<TranscribeSession>(srv_, std::move(sock_), who, std::move(save));
     }

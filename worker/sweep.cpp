@@ -88,7 +88,7 @@ std::vector<std::string> unreferenced(db::Db& db, const std::vector<std::string>
 }  // namespace
 
 SweepCounts sweep_audio(db::Db& db, const core::Config& cfg) {
-    const std::string audio = cfg.data_dir + "/audio";
+    const std::string audio = core::audio_dir(cfg);
     const time_t cutoff = std::time(nullptr) - cfg.worker_sweep_age_s;
     SweepCounts c;
     c.tmp = remove_all(audio + "/tmp", old_files(audio + "/tmp", cutoff));
