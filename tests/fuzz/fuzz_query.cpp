@@ -1,4 +1,4 @@
-// libFuzzer target for fcgi/query: query strings, percent-decoding, cookies and decimals.
+// libFuzzer target for core/query: query strings, percent-decoding, cookies and decimals.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
