@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/privileges.h"
 #include "fcgi/pool.h"
+#include "handlers/api.h"
 #include "live/daemon.h"
 #include "worker/worker.h"
 
@@ -61,8 +62,8 @@ int run(int argc, char** argv) {
     // Read (or generated) as the service user: the key file is then its own.
     if (needs_secret) core::require_jwt_secret(cfg);
     if (cmd == "check-config") core::load_jwt_secret(cfg, false);
-    if (cmd == "api") return fcgi::run_pool(cfg);
-    if (cmd == "cgi") return fcgi::run_cgi(cfg);
+    if (cmd == "api") return fcgi::run_pool(cfg, handlers::api_app());
+    if (cmd == "cgi") return fcgi::run_cgi(cfg, handlers::api_app());
     if (cmd == "live") return live::run_live_daemon(cfg);
     if (cmd == "worker") {
         bool drain = argc > 2 && std::string(argv[2]) == "--drain";

@@ -364,6 +364,10 @@ void require_jwt_secret(Config& c) {
     }
 }
 
+std::string audio_dir(const Config& c) {
+    return c.data_dir + "/audio";
+}
+
 DbLogin app_db_login(const Config& c) {
     if (!c.db_app_url.empty()) return DbLogin{c.db_app_url, ""};
     return DbLogin{c.db_url, c.db_app_role};

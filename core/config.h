@@ -110,6 +110,9 @@ struct DbLogin {
 };
 DbLogin app_db_login(const Config& c);
 
+// Where stored audio lives: data_dir/audio (uploads, live saves, CGI's X-Accel-Redirect).
+std::string audio_dir(const Config& c);
+
 // "key = value" lines with secrets masked.
 std::string describe_config(const Config& c);
 

@@ -1,6 +1,8 @@
 // ApiError's named constructors and the status table.
 #include "core/problem.h"
 
+#include "core/json.h"
+
 namespace core {
 
 ApiError::ApiError(int status_, std::string title_, std::string detail_,
@@ -74,6 +76,24 @@ ApiError ApiError::insufficient_storage() {
 
 ApiError ApiError::unavailable(std::string detail) {
     return ApiError(503, status_text(503), std::move(detail), {}, "/problems/unavailable");
+}
+
+std::string problem_json(const ApiError& e, std::string_view request_id) {
+    JsonWriter w;
+    w.begin_object();
+    w.field("type", e.type.empty() ? std::string("about:blank") : e.type);
+    w.field("title", e.title);
+    w.field("status", e.status);
+    w.field("detail", e.detail);
+    if (!e.errors.empty()) {
+        w.key("errors").begin_array();
+        for (const auto& fe : e.errors)
+            w.begin_object().field("field", fe.field).field("message", fe.message).end_object();
+        w.end_array();
+    }
+    if (!request_id.empty()) w.field("request_id", std::string(request_id));
+    w.end_object();
+    return w.take();
 }
 
 const char* status_text(int status) {

@@ -1,9 +1,11 @@
 // ApiError: the one way handlers and validators report a client-visible failure.
-// Rendered as RFC 9457 application/problem+json in exactly one place (fcgi/dispatch.cpp).
+// Rendered as RFC 9457 application/problem+json by problem_json() below, for both daemons (the
+// API's single catch site in fcgi/dispatch.cpp and the live daemon's refusals).
 #pragma once
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -51,6 +53,10 @@ class ApiError : public std::runtime_error {
     // 503: a dependency (PostgreSQL) is down or too slow; retrying later may work.
     static ApiError unavailable(std::string detail);
 };
+
+// The application/problem+json body of an error: type, title, status, detail, errors[] and,
+// when known, the request id (nginx's $request_id) so that a user can quote it.
+std::string problem_json(const ApiError& e, std::string_view request_id);
 
 // The reason phrase of an HTTP status ("Not Found").
 const char* status_text(int status);

@@ -12,9 +12,14 @@
 #include <stdexcept>
 
 #include "core/c_handles.h"
+#include "core/config.h"
 #include "core/json.h"
 
 namespace core {
+
+TokenSettings token_settings(const Config& cfg) {
+    return TokenSettings{cfg.jwt_secret, cfg.jwt_issuer, cfg.jwt_audience, cfg.access_ttl_s, 30};
+}
 
 namespace {
 

@@ -26,6 +26,10 @@ struct AccessClaims {
 
 inline constexpr size_t kMaxTokenBytes = 4096;
 
+struct Config;
+// The token settings every serving process (API, CGI, live) derives from the config.
+TokenSettings token_settings(const Config& cfg);
+
 // Mints an HS256 access token: iss, aud, sub, iat, nbf, exp, jti, tt:"access", tv.
 std::string issue_access_token(const TokenSettings& s, std::string_view user_id,
                                int64_t token_version, int64_t now);

@@ -8,16 +8,12 @@
 #include <optional>
 
 #include "core/c_handles.h"
+#include "core/config.h"
 #include "core/passwords.h"
-#include "core/tokens.h"
-#include "db/pg.h"
 #include "fcgi/exchange.h"
 #include "fcgi/pool.h"
-#include "fcgi/query.h"
 #include "fcgi/range.h"
 #include "fcgi/serve.h"
-#include "handlers/routes.h"
-#include "handlers/uploads.h"
 
 namespace fcgi {
 namespace {
@@ -110,14 +106,12 @@ class CgiFrontExchange final : public CgiExchange {
 
 }  // namespace
 
-int run_cgi(const core::Config& cfg) {
+int run_cgi(const core::Config& cfg, const App& app) {
     core::init_crypto();
-    db::Db db(db_settings(cfg, "cgi"));
-    core::TokenSettings tokens = token_settings(cfg);
-    Router router(handlers::route_table());
-    Ctx ctx{db, cfg, tokens, nullptr};
-    CgiFrontExchange ex(handlers::audio_dir(ctx));
-    serve_one(ex, ctx, router, nullptr, 0);
+    std::unique_ptr<Process> process = app.open(cfg, "cgi", nullptr);
+    Router router(app.routes);
+    CgiFrontExchange ex(core::audio_dir(cfg));
+    serve_one(ex, process->ctx(), app, router, nullptr, 0);
     return 0;
 }
 

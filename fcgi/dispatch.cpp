@@ -4,10 +4,9 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/problem.h"
-#include "db/pg.h"
-#include "db/sqlstate.h"
-#include "fcgi/authenticate.h"
+#include "core/query.h"
 #include "fcgi/exchange.h"
+#include "fcgi/site.h"
 
 namespace fcgi {
 namespace {
@@ -29,12 +28,12 @@ void check_body_kind(const Request& req, unsigned flags) {
         throw core::ApiError::bad_request("empty body; a JSON object is required");
 }
 
-Response run(Request& req, Ctx& ctx, const Route& route) {
+Response run(Request& req, Ctx& ctx, const App& app, const Route& route) {
     // Uploads stream their body to disk in the handler; everything else is small and read now.
     if (!(route.flags & kStreamBody))
         read_body(req, static_cast<size_t>(ctx.cfg.api_max_body_bytes));
-    req.query = parse_query(req.query_string);
-    if (route.flags & kAuth) authenticate(req, ctx);
+    req.query = core::parse_query(req.query_string);
+    if (route.flags & kAuth) app.authenticate(req, ctx);
     if ((route.flags & kAdmin) == kAdmin && !req.user().is_admin())
         throw core::ApiError::forbidden("admin role required");
     check_body_kind(req, route.flags);
@@ -44,7 +43,7 @@ Response run(Request& req, Ctx& ctx, const Route& route) {
 
 }  // namespace
 
-Outcome dispatch(Request& req, Ctx& ctx, const Router& router, WorkerSlot* slot) {
+Outcome dispatch(Request& req, Ctx& ctx, const App& app, const Router& router, WorkerSlot* slot) {
     Outcome out;
     try {
         // Before routing: a Host we do not serve gets nothing else, whichever front (nginx,
@@ -53,16 +52,14 @@ Outcome dispatch(Request& req, Ctx& ctx, const Router& router, WorkerSlot* slot)
         const Route& route = router.match(req);
         out.route_index = router.index_of(route);
         if (slot) slot->route.store(out.route_index);
-        out.response = run(req, ctx, route);
+        out.response = run(req, ctx, app, route);
     } catch (const core::ApiError& e) {
         out.response = Response::problem(e, req.request_id);
-    } catch (const db::DbError& e) {
-        core::ApiError mapped = db::map_db_error(e);
-        core::LogContext lc{req.request_id, {}, req.route_name};
-        core::log_line(mapped.status >= 500 ? core::LogLevel::error : core::LogLevel::info, lc,
-                       std::string("database: ") + e.what() + " sqlstate=" + e.sqlstate);
-        out.response = Response::problem(mapped, req.request_id);
     } catch (const std::exception& e) {
+        if (auto mapped = app.map_error(e, req)) {
+            out.response = Response::problem(*mapped, req.request_id);
+            return out;
+        }
         // A bug: answer 500 with the request id, log once, and let the worker exit so that
         // whatever state the bug left behind dies with it (the master starts a fresh one).
         core::LogContext lc{req.request_id, {}, req.route_name};

@@ -2,6 +2,7 @@
 // errors become responses.
 #pragma once
 
+#include "fcgi/app.h"
 #include "fcgi/request.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
@@ -15,8 +16,9 @@ struct Outcome {
     bool fatal = false;    // an unexpected exception: the worker answers, then exits
 };
 
-// `slot`, when given, learns the matched route at once, so that the master can say which route
-// a worker was in if it dies or hangs.
-Outcome dispatch(Request& req, Ctx& ctx, const Router& router, WorkerSlot* slot = nullptr);
+// `router` matches app.routes; `slot`, when given, learns the matched route at once, so that the
+// master can say which route a worker was in if it dies or hangs.
+Outcome dispatch(Request& req, Ctx& ctx, const App& app, const Router& router,
+                 WorkerSlot* slot = nullptr);
 
 }  // namespace fcgi

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/problem.h"
+#include "core/query.h"
 
 extern char** environ;
 
@@ -128,7 +129,7 @@ Request read_request(Exchange& ex) {
     req.body_reader = &ex;
     const char* cl = ex.param("CONTENT_LENGTH");
     if (cl && *cl) {
-        auto n = parse_decimal(cl);
+        auto n = core::parse_decimal(cl);
         req.content_length = n ? *n : -1;  // serve_one answers 400 for -1
     }
     return req;

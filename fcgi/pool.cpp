@@ -20,7 +20,6 @@
 #include "core/process.h"
 #include "fcgi/scoreboard.h"
 #include "fcgi/worker.h"
-#include "handlers/routes.h"
 
 namespace fcgi {
 namespace {
@@ -35,6 +34,7 @@ struct Child {
 // The master's state; lives on run_pool's stack.
 struct Master {
     const core::Config& cfg;
+    const App& app;
     int listen_fd;
     Scoreboard* board;
     std::vector<Child> children;
@@ -57,8 +57,8 @@ int64_t brake_ms(int failures) {
     return std::min<int64_t>(kMaxBrakeMs, 100LL << std::min(failures, 7));
 }
 
-std::string route_name(int index) {
-    auto routes = handlers::route_table();
+std::string route_name(const Master& m, int index) {
+    std::span<const Route> routes = m.app.routes;
     if (index >= 0 && index < static_cast<int>(routes.size())) return routes[index].name;
     return "-";
 }
@@ -89,7 +89,7 @@ void spawn(Master& m) {
         m.board->slots[slot].pid.store(getpid());
         m.board->slots[slot].route.store(-1);
         m.board->slots[slot].started_ms.store(0);
-        _exit(run_worker(m.cfg, m.listen_fd, m.board, slot, master));
+        _exit(run_worker(m.cfg, m.app, m.listen_fd, m.board, slot, master));
     }
     m.fork_failures = 0;
     m.children.push_back({pid, slot, m.generation, monotonic_ms()});
@@ -130,7 +130,8 @@ void bury(Master& m, pid_t pid, int status) {
                        std::to_string(uptime / 1000.0).substr(0, 6) + "s, " +
                        std::to_string(slot.served.load()) + " requests";
     if (busy)
-        line += ", route in flight " + route_name(slot.route.load()) + " (possible request loss)";
+        line +=
+            ", route in flight " + route_name(m, slot.route.load()) + " (possible request loss)";
     slot.pid.store(0);
     slot.route.store(-1);
     slot.started_ms.store(0);
@@ -177,7 +178,7 @@ void enforce_deadline(Master& m) {
         int64_t started = m.board->slots[c.slot].started_ms.load();
         if (started != 0 && now - started > limit) {
             core::log_warn("child " + std::to_string(c.pid) + " stuck in route " +
-                           route_name(m.board->slots[c.slot].route.load()) + " for " +
+                           route_name(m, m.board->slots[c.slot].route.load()) + " for " +
                            std::to_string((now - started) / 1000) + "s; killing it");
             core::signal_child(c.pid, SIGKILL);
         }
@@ -233,7 +234,7 @@ void drain(Master& m) {
         bool busy = slot.started_ms.load() != 0;
         core::log_warn("drain deadline (" + std::to_string(m.cfg.api_drain_timeout_s) +
                        " s) passed: killing child " + std::to_string(c.pid) +
-                       (busy ? " (route in flight " + route_name(slot.route.load()) + ")" : ""));
+                       (busy ? " (route in flight " + route_name(m, slot.route.load()) + ")" : ""));
         core::signal_child(c.pid, SIGKILL);
     }
     reap_until(m, monotonic_ms() + kKillWaitMs);
@@ -268,7 +269,7 @@ sigset_t master_signals() {
 
 }  // namespace
 
-int run_pool(const core::Config& cfg) {
+int run_pool(const core::Config& cfg, const App& app) {
     core::init_crypto();
     // The dummy hash that equalises unknown-email logins is computed once here, so that
     // children inherit it and their first such login costs no more than any other.
@@ -285,7 +286,7 @@ int run_pool(const core::Config& cfg) {
     sigset_t set = master_signals();
     sigprocmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
-    Master m{cfg, fd, Scoreboard::create_shared(), {}};
+    Master m{cfg, app, fd, Scoreboard::create_shared(), {}};
     core::log_info("master " + std::to_string(getpid()) + " listening on " + cfg.api_socket +
                    " with " + std::to_string(cfg.api_workers) + " workers");
     fill_pool(m);

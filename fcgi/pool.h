@@ -5,13 +5,14 @@
 #pragma once
 
 #include "core/config.h"
+#include "fcgi/app.h"
 
 namespace fcgi {
 
 // Runs the master until SIGTERM/SIGINT; returns the process exit code.
-int run_pool(const core::Config& cfg);
+int run_pool(const core::Config& cfg, const App& app);
 
 // CGI mode: answers the one request described by the environment and stdin, then returns.
-int run_cgi(const core::Config& cfg);
+int run_cgi(const core::Config& cfg, const App& app);
 
 }  // namespace fcgi

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string_view>
 
-#include "fcgi/query.h"
+#include "core/query.h"
 
 namespace fcgi {
 
@@ -15,7 +15,7 @@ std::optional<ByteRange> parse_range(const char* header, int64_t size) {
     size_t dash = h.find('-');
     if (dash == std::string_view::npos) return std::nullopt;
     std::string_view from = h.substr(0, dash), to = h.substr(dash + 1);
-    auto a = parse_decimal(from), b = parse_decimal(to);
+    auto a = core::parse_decimal(from), b = core::parse_decimal(to);
     if ((!from.empty() && !a) || (!to.empty() && !b) || (from.empty() && to.empty()))
         return std::nullopt;
     if (from.empty()) {  // the last *b bytes

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "fcgi/query.h"
+#include "core/query.h"
 
 namespace fcgi {
 
@@ -49,7 +49,7 @@ struct Request {
     // Filled in by dispatch.
     std::string route_name;
     std::vector<std::pair<std::string, std::string>> path_params;
-    Params query;
+    core::Params query;
     std::optional<Caller> caller;
 
     // The first header with this lower-case name (e.g. "authorization").

@@ -18,23 +18,8 @@ Response Response::text(int status, std::string content_type, std::string body) 
 }
 
 Response Response::problem(const core::ApiError& e, const std::string& request_id) {
-    core::JsonWriter w;
-    w.begin_object();
-    w.field("type", e.type.empty() ? std::string("about:blank") : e.type);
-    w.field("title", e.title);
-    w.field("status", e.status);
-    w.field("detail", e.detail);
-    if (!e.errors.empty()) {
-        w.key("errors").begin_array();
-        for (const auto& fe : e.errors) {
-            w.begin_object().field("field", fe.field).field("message", fe.message).end_object();
-        }
-        w.end_array();
-    }
-    if (!request_id.empty()) w.field("request_id", request_id);
-    w.end_object();
-    Response r{e.status, "application/problem+json", e.headers, w.take()};
-    return r;
+    return Response{e.status, "application/problem+json", e.headers,
+                    core::problem_json(e, request_id)};
 }
 
 std::string Response::head() const {

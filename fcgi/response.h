@@ -18,7 +18,7 @@ struct Response {
     static Response json(int status, std::string body);
     static Response no_content();
     static Response text(int status, std::string content_type, std::string body);
-    // RFC 9457 problem+json; 5xx bodies carry the request id so users can quote it.
+    // RFC 9457 problem+json (core::problem_json), with the request id so users can quote it.
     static Response problem(const core::ApiError& e, const std::string& request_id);
 
     Response& header(std::string name, std::string value) {

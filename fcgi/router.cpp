@@ -38,20 +38,6 @@ bool match_pattern(std::string_view pattern, std::string_view path,
 
 }  // namespace
 
-bool normalise_uuid(std::string& s) {
-    if (s.size() != 36) return false;
-    for (size_t i = 0; i < 36; ++i) {
-        char c = s[i];
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (c != '-') return false;
-        } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
-            return false;
-        }
-        s[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return true;
-}
-
 const Route& Router::match(Request& req) const {
     std::string allow;
     std::string_view method = req.method;
@@ -61,7 +47,7 @@ const Route& Router::match(Request& req) const {
         if (!match_pattern(r.pattern, req.path, params)) continue;
         bool uuids_ok = true;
         for (auto& [name, value] : params)
-            if (is_uuid_param(name) && !normalise_uuid(value)) uuids_ok = false;
+            if (is_uuid_param(name) && !core::normalise_uuid(value)) uuids_ok = false;
         // A non-UUID id names nothing: the same 404 as an unknown id (never a SQL error).
         if (!uuids_ok) throw core::ApiError::not_found();
         if (method == r.method) {

@@ -77,7 +77,4 @@ class Router {
     std::span<const Route> routes_;
 };
 
-// Lower-cases a canonical 8-4-4-4-12 hex UUID; false if s is not one.
-bool normalise_uuid(std::string& s);
-
 }  // namespace fcgi

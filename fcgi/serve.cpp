@@ -25,25 +25,15 @@ void access_line(const Request& req, const Response& res, double seconds) {
 
 }  // namespace
 
-core::TokenSettings token_settings(const core::Config& cfg) {
-    return core::TokenSettings{cfg.jwt_secret, cfg.jwt_issuer, cfg.jwt_audience, cfg.access_ttl_s,
-                               30};
-}
-
-db::DbSettings db_settings(const core::Config& cfg, const char* role) {
-    core::DbLogin login = core::app_db_login(cfg);
-    return db::DbSettings{login.conninfo, std::string(role) + "-" + std::to_string(getpid()),
-                          cfg.db_connect_timeout_s, cfg.db_statement_timeout_ms, login.user};
-}
-
-ServeResult serve_one(Exchange& ex, Ctx& ctx, const Router& router, Scoreboard* board, int slot) {
+ServeResult serve_one(Exchange& ex, Ctx& ctx, const App& app, const Router& router,
+                      Scoreboard* board, int slot) {
     auto t0 = std::chrono::steady_clock::now();
     if (board) board->slots[slot].started_ms.store(monotonic_ms());
     Request req = read_request(ex);
     Outcome out;
     try {
         if (req.content_length < 0) throw core::ApiError::bad_request("malformed Content-Length");
-        out = dispatch(req, ctx, router, board ? &board->slots[slot] : nullptr);
+        out = dispatch(req, ctx, app, router, board ? &board->slots[slot] : nullptr);
     } catch (const core::ApiError& e) {
         out.response = Response::problem(e, req.request_id);
     }

@@ -1,9 +1,7 @@
 // Serving one request end to end; shared by the FastCGI worker loop and CGI mode.
 #pragma once
 
-#include "core/config.h"
-#include "core/tokens.h"
-#include "db/pg.h"
+#include "fcgi/app.h"
 #include "fcgi/exchange.h"
 #include "fcgi/router.h"
 #include "fcgi/scoreboard.h"
@@ -14,13 +12,9 @@ struct ServeResult {
     bool fatal = false;  // the worker should exit after this request
 };
 
-// The settings every serving process derives from the config.
-core::TokenSettings token_settings(const core::Config& cfg);
-// application_name is "<role>-<pid>" so that tests and operators find a process's backend.
-db::DbSettings db_settings(const core::Config& cfg, const char* role);
-
 // Reads the request, dispatches it, writes the response, writes the access line, and counts
 // it in the scoreboard (if any) under `slot`.
-ServeResult serve_one(Exchange& ex, Ctx& ctx, const Router& router, Scoreboard* board, int slot);
+ServeResult serve_one(Exchange& ex, Ctx& ctx, const App& app, const Router& router,
+                      Scoreboard* board, int slot);
 
 }  // namespace fcgi

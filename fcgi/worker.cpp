@@ -11,11 +11,8 @@
 #include <cstring>
 
 #include "core/log.h"
-#include "core/tokens.h"
-#include "db/pg.h"
 #include "fcgi/exchange.h"
 #include "fcgi/serve.h"
-#include "handlers/routes.h"
 
 namespace fcgi {
 namespace {
@@ -63,7 +60,7 @@ bool set_accept_tick(int listen_fd) {
 
 }  // namespace
 
-int run_worker(const core::Config& cfg, int listen_fd, Scoreboard* board, int slot,
+int run_worker(const core::Config& cfg, const App& app, int listen_fd, Scoreboard* board, int slot,
                int master_pid) {
     install_worker_signals();
     if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
@@ -73,10 +70,9 @@ int run_worker(const core::Config& cfg, int listen_fd, Scoreboard* board, int sl
     if (getppid() != master_pid) return 0;  // the master died between fork and prctl
     if (!set_accept_tick(listen_fd)) return 71;
 
-    db::Db db(db_settings(cfg, "api"));
-    core::TokenSettings tokens = token_settings(cfg);
-    Router router(handlers::route_table());
-    Ctx ctx{db, cfg, tokens, board};
+    std::unique_ptr<Process> process = app.open(cfg, "api", board);
+    Ctx& ctx = process->ctx();
+    Router router(app.routes);
     FcgiExchange ex(listen_fd);
     const sigset_t stop = stop_signals();
     uint64_t served = 0;
@@ -94,7 +90,7 @@ int run_worker(const core::Config& cfg, int listen_fd, Scoreboard* board, int sl
                 break;
         }
         failed_accepts = 0;
-        ServeResult r = serve_one(ex, ctx, router, board, slot);
+        ServeResult r = serve_one(ex, ctx, app, router, board, slot);
         ex.finish();
         ++served;
         if (r.fatal) return 70;  // EX_SOFTWARE: the master logs and replaces us

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "auth/authenticate.h"
 #include "core/config.h"
 #include "core/passwords.h"
 #include "core/problem.h"
@@ -11,7 +12,7 @@
 #include "db/auth_failures.h"
 #include "db/refresh_tokens.h"
 #include "db/users.h"
-#include "fcgi/authenticate.h"
+#include "fcgi/site.h"
 #include "handlers/common.h"
 #include "handlers/resource.h"
 #include "handlers/routes.h"
@@ -120,8 +121,8 @@ std::optional<std::string> refresh_token_from(const Request& req) {
         return token;
     }
     auto cookies = req.header("cookie");
-    auto token = cookies ? fcgi::cookie_value(*cookies, fcgi::kRefreshCookie) : std::nullopt;
-    if (token) fcgi::require_csrf(req);
+    auto token = cookies ? core::cookie_value(*cookies, auth::kRefreshCookie) : std::nullopt;
+    if (token) auth::require_csrf(cookies, req.header(auth::kCsrfHeader));
     return token;
 }
 
@@ -151,7 +152,7 @@ Response auth_login(Request& req, Ctx& ctx) {
 // OAuth2 password grant as Swagger UI's Authorize button sends it.
 Response auth_token(Request& req, Ctx& ctx) {
     bool cookies = same_site_cookies_wanted(req, ctx);
-    fcgi::Params form = fcgi::parse_form(req.body);
+    core::Params form = core::parse_form(req.body);
     static const std::string_view kKnown[] = {"grant_type", "username",  "password",
                                               "scope",      "client_id", "client_secret"};
     for (const auto& item : form.items()) {

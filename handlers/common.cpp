@@ -7,12 +7,12 @@
 #include <cstring>
 #include <ctime>
 
+#include "auth/authenticate.h"
 #include "core/config.h"
 #include "core/passwords.h"
 #include "core/problem.h"
 #include "core/tokens.h"
 #include "db/refresh_tokens.h"
-#include "fcgi/authenticate.h"
 
 namespace handlers {
 
@@ -96,7 +96,7 @@ std::pair<std::string, std::string> decode_cursor_or_throw(std::string_view curs
     if (dot == std::string::npos || dot == 0 || dot > 20) throw bad();
     std::string key = raw.substr(0, dot), id = raw.substr(dot + 1);
     if (key.find_first_not_of("-0123456789") != std::string::npos) throw bad();
-    if (!fcgi::normalise_uuid(id)) throw bad();
+    if (!core::normalise_uuid(id)) throw bad();
     return {key, id};
 }
 
@@ -155,10 +155,10 @@ fcgi::Response token_pair_response(fcgi::Ctx& ctx, const std::string& user_id,
     if (cookies) {
         bool secure = ctx.cfg.cookie_secure;
         res.header("Set-Cookie",
-                   cookie(fcgi::kAccessCookie, access, "/", ctx.cfg.access_ttl_s, true, secure));
-        res.header("Set-Cookie", cookie(fcgi::kRefreshCookie, refresh, "/api/v1/auth",
+                   cookie(auth::kAccessCookie, access, "/", ctx.cfg.access_ttl_s, true, secure));
+        res.header("Set-Cookie", cookie(auth::kRefreshCookie, refresh, "/api/v1/auth",
                                         ctx.cfg.refresh_ttl_s, true, secure));
-        res.header("Set-Cookie", cookie(fcgi::kCsrfCookie, core::random_token(), "/",
+        res.header("Set-Cookie", cookie(auth::kCsrfCookie, core::random_token(), "/",
                                         ctx.cfg.refresh_ttl_s, false, secure));
     }
     return res;
@@ -172,9 +172,9 @@ fcgi::Response login_response(fcgi::Ctx& ctx, const db::User& user, bool cookies
 
 void clear_auth_cookies(fcgi::Response& res, const fcgi::Ctx& ctx) {
     bool secure = ctx.cfg.cookie_secure;
-    res.header("Set-Cookie", cookie(fcgi::kAccessCookie, "", "/", 0, true, secure));
-    res.header("Set-Cookie", cookie(fcgi::kRefreshCookie, "", "/api/v1/auth", 0, true, secure));
-    res.header("Set-Cookie", cookie(fcgi::kCsrfCookie, "", "/", 0, false, secure));
+    res.header("Set-Cookie", cookie(auth::kAccessCookie, "", "/", 0, true, secure));
+    res.header("Set-Cookie", cookie(auth::kRefreshCookie, "", "/api/v1/auth", 0, true, secure));
+    res.header("Set-Cookie", cookie(auth::kCsrfCookie, "", "/", 0, false, secure));
 }
 
 bool wants_cookies(const fcgi::Request& req) {

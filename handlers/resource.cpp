@@ -6,7 +6,7 @@
 
 #include "core/numbers.h"
 #include "core/problem.h"
-#include "fcgi/query.h"
+#include "core/query.h"
 #include "fcgi/router.h"
 #include "handlers/common.h"
 
@@ -52,7 +52,7 @@ bool is_one_of(const Field& f, std::string_view v) {
 }
 
 std::string uuid_or_422(std::string v, const char* field) {
-    if (!fcgi::normalise_uuid(v)) throw core::ApiError::unprocessable(field, "must be a UUID");
+    if (!core::normalise_uuid(v)) throw core::ApiError::unprocessable(field, "must be a UUID");
     return v;
 }
 
@@ -182,7 +182,7 @@ Input read_filters(const Resource& res, const fcgi::Request& req) {
         std::string v(*q);
         if (f.type == Type::enumeration && !is_one_of(f, v))
             throw core::ApiError::bad_request("unknown value", f.name);
-        if (f.type == Type::uuid && !fcgi::normalise_uuid(v))
+        if (f.type == Type::uuid && !core::normalise_uuid(v))
             throw core::ApiError::bad_request("must be a UUID", f.name);
         if (f.type == Type::timestamp) v = rfc3339_or_throw(v, f.name);
         in.text(f.name, std::move(v));
@@ -192,7 +192,7 @@ Input read_filters(const Resource& res, const fcgi::Request& req) {
 
 Page read_page(const fcgi::Request& req) {
     Page p;
-    p.limit = fcgi::limit_or_throw(req.query);
+    p.limit = core::limit_or_throw(req.query);
     if (auto c = req.query.get("cursor")) std::tie(p.key, p.id) = decode_cursor_or_throw(*c);
     return p;
 }

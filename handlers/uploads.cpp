@@ -125,7 +125,7 @@ core::ApiError audio_problem(const speech::AudioError& e) {
 }  // namespace
 
 std::string audio_dir(const fcgi::Ctx& ctx) {
-    return ctx.cfg.data_dir + "/audio";
+    return core::audio_dir(ctx.cfg);
 }
 
 void remove_audio_files(const fcgi::Ctx& ctx, const std::vector<std::string>& names) {

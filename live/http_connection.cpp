@@ -7,12 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/authenticate.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/problem.h"
+#include "core/query.h"
 #include "core/tokens.h"
 #include "db/users.h"
-#include "fcgi/query.h"
 #include "live/events_session.h"
 #include "live/server.h"
 #include "live/transcribe_session.h"
@@ -23,19 +24,12 @@ namespace {
 
 constexpr auto kHeaderTimeout = std::chrono::seconds(10);
 
-std::string problem_body(const core::ApiError& e) {
-    core::JsonWriter w;
-    w.begin_object();
-    w.field("type", e.type.empty() ? std::string("about:blank") : e.type);
-    w.field("title", e.title).field("status", e.status).field("detail", e.detail);
-    if (!e.errors.empty()) {
-        w.key("errors").begin_array();
-        for (const auto& f : e.errors)
-            w.begin_object().field("field", f.field).field("message", f.message).end_object();
-        w.end_array();
-    }
-    w.end_object();
-    return w.take();
+// nginx's $request_id (X-Request-Id), quoted in close reasons and logs; anything else is not
+// trusted into them.
+std::string request_id(const Request& req) {
+    auto it = req.find("X-Request-Id");
+    if (it == req.end()) return {};
+    return clean_request_id(std::string_view(it->value().data(), it->value().size()));
 }
 
 // One plain HTTP exchange on the unix socket: /readyz, /metrics, or an upgrade request that is
@@ -60,7 +54,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   private:
     void route(Request req);
-    void upgrade(Request req, std::string_view path, const fcgi::Params& query);
+    void upgrade(Request req, std::string_view path, const core::Params& query);
     void user_checked(Request req, std::string path, core::AccessClaims claims,
                       std::optional<SaveTarget> save, std::string language,
                       std::optional<int64_t> since, std::optional<db::User> user, bool db_ok);
@@ -68,7 +62,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
                 std::vector<std::pair<std::string, std::string>> headers = {});
     void refuse(const core::ApiError& e) {
         srv_.metrics().upgrades_refused.fetch_add(1);
-        answer(e.status, "application/problem+json", problem_body(e), e.headers);
+        answer(e.status, "application/problem+json", core::problem_json(e, request_id_), e.headers);
     }
 
     Server& srv_;
@@ -77,6 +71,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     beast::flat_buffer buf_;
     http::request_parser<http::empty_body> parser_;
     std::shared_ptr<http::response<http::string_body>> res_;
+    std::string request_id_;  // of the request being answered: refusals carry it, as the API's
 };
 
 void HttpConnection::answer(int status, std::string content_type, std::string body,
@@ -97,6 +92,7 @@ void HttpConnection::answer(int status, std::string content_type, std::string bo
 }
 
 void HttpConnection::route(Request req) {
+    request_id_ = request_id(req);
     std::string_view target(req.target().data(), req.target().size());
     size_t q = target.find('?');
     std::string_view path = target.substr(0, q);
@@ -114,7 +110,7 @@ void HttpConnection::route(Request req) {
         if (!websocket::is_upgrade(req))
             throw core::ApiError(426, "Upgrade Required", "this is a WebSocket endpoint", {},
                                  "/problems/upgrade-required");
-        fcgi::Params query = fcgi::parse_query(qs);
+        core::Params query = core::parse_query(qs);
         upgrade(std::move(req), path, query);
     } catch (const core::ApiError& e) {
         refuse(e);
@@ -127,16 +123,8 @@ std::optional<std::string_view> header(const Request& req, http::field f) {
     return std::string_view(it->value().data(), it->value().size());
 }
 
-// nginx's $request_id (X-Request-Id), quoted in close reasons and logs; anything else is not
-// trusted into them.
-std::string request_id(const Request& req) {
-    auto it = req.find("X-Request-Id");
-    if (it == req.end()) return {};
-    return clean_request_id(std::string_view(it->value().data(), it->value().size()));
-}
-
 // Token, origin and parameters are checked here; the user's row on the database thread.
-void HttpConnection::upgrade(Request req, std::string_view path, const fcgi::Params& query) {
+void HttpConnection::upgrade(Request req, std::string_view path, const core::Params& query) {
     check_origin(header(req, http::field::origin), header(req, http::field::host).value_or(""),
                  srv_.origins());
     std::string token = access_token(query, header(req, http::field::cookie));
@@ -174,7 +162,7 @@ void HttpConnection::upgrade(Request req, std::string_view path, const fcgi::Par
         std::optional<db::User> user;
         bool ok = true;
         try {
-            user = db::find_user_auth(db, claims.user_id);
+            user = auth::current_user(db, claims);
         } catch (const std::exception& e) {
             core::log_warn("live: checking the user of an upgrade (request " + request_id(req) +
                            "): " + e.what());
@@ -193,7 +181,7 @@ void HttpConnection::user_checked(Request req, std::string path, core::AccessCla
                                   std::optional<SaveTarget> save, std::string language,
                                   std::optional<int64_t> since, std::optional<db::User> user,
                                   bool db_ok) {
-    if (!db_ok || !user || !user->is_active || user->token_version != claims.token_version) {
+    if (!db_ok || !user) {
         srv_.release_slot(claims.user_id);
         if (path == "/ws/transcribe") srv_.release_stream();
         return refuse(db_ok ? core::ApiError::unauthorized("access token revoked")
@@ -207,7 +195,7 @@ void HttpConnection::user_checked(Request req, std::string path, core::AccessCla
     } else {
         if (save) {
             save->user_id = claims.user_id;
-            save->audio_dir = srv_.cfg().data_dir + "/audio";
+            save->audio_dir = core::audio_dir(srv_.cfg());
         }
         s = std::make_shared<TranscribeSession>(srv_, std::move(sock_), who, std::move(language),
                                                 std::move(save));

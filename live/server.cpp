@@ -11,8 +11,8 @@
 
 #include "core/log.h"
 #include "core/process.h"
+#include "db/settings.h"
 #include "db/users.h"
-#include "fcgi/serve.h"
 #include "live/daemon.h"
 #include "live/events_session.h"
 #include "live/http_connection.h"
@@ -46,7 +46,7 @@ Lane warm_lane(const std::string& model_root, const speech::RecognizerConfig& rc
 Server::Server(const core::Config& cfg, net::io_context& ioc)
     : cfg_(cfg),
       ioc_(ioc),
-      tokens_(fcgi::token_settings(cfg)),
+      tokens_(core::token_settings(cfg)),
       origins_(split_origins(cfg.live_allowed_origins)),
       acceptor_(ioc),
       signals_(ioc, SIGTERM, SIGINT),
@@ -58,7 +58,7 @@ void Server::start() {
     // Before anything is loaded: a second instance refuses at once (SocketInUse) instead of
     // taking the running daemon's socket; a stale socket from a crashed run is removed.
     core::claim_socket_path(cfg_.live_socket);
-    db::DbSettings dbs = fcgi::db_settings(cfg_, "live");
+    db::DbSettings dbs = db::db_settings(cfg_, "live");
     db_ = std::make_unique<TaskThread<db::Db>>([dbs] { return db::Db(dbs); });
     for (int i = 0; i < cfg_.live_decoders; ++i) {
         speech::RecognizerConfig rc;  // model_dir: each stream's language's (Lane::take)
@@ -68,7 +68,7 @@ void Server::start() {
         lane_streams_.push_back(0);
     }
     feed_ = std::make_unique<EventFeed>(
-        fcgi::db_settings(cfg_, "live-listen"),
+        db::db_settings(cfg_, "live-listen"),
         [this](std::vector<db::StoredEvent> events) {
             on_io([this, events = std::move(events)]() mutable { deliver(std::move(events)); });
         },

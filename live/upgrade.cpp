@@ -1,10 +1,9 @@
 // Checks on an upgrade request.
 #include "live/upgrade.h"
 
+#include "auth/authenticate.h"
 #include "core/problem.h"
 #include "db/session_rules.h"
-#include "fcgi/authenticate.h"
-#include "fcgi/router.h"
 #include "speech/languages.h"
 
 namespace live {
@@ -28,10 +27,10 @@ bool same_text_ci(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::string access_token(const fcgi::Params& query, std::optional<std::string_view> cookie) {
+std::string access_token(const core::Params& query, std::optional<std::string_view> cookie) {
     if (auto t = query.get("token"); t && !t->empty()) return std::string(*t);
     if (cookie) {
-        if (auto c = fcgi::cookie_value(*cookie, fcgi::kAccessCookie); c && !c->empty()) return *c;
+        if (auto c = core::cookie_value(*cookie, auth::kAccessCookie); c && !c->empty()) return *c;
     }
     throw core::ApiError::unauthorized("missing access token (?token= or the access cookie)");
 }
@@ -62,7 +61,7 @@ void check_origin(std::optional<std::string_view> origin, std::string_view host,
     throw core::ApiError::forbidden("origin not allowed");
 }
 
-std::optional<int64_t> events_since(const fcgi::Params& query) {
+std::optional<int64_t> events_since(const core::Params& query) {
     auto v = query.get("since");
     if (!v) return std::nullopt;
     int64_t n = 0;
@@ -74,7 +73,7 @@ std::optional<int64_t> events_since(const fcgi::Params& query) {
     return n;
 }
 
-std::optional<SaveTarget> save_target(const fcgi::Params& query) {
+std::optional<SaveTarget> save_target(const core::Params& query) {
     auto save = query.get("save");
     if (!save || *save == "0" || *save == "false") {
         for (const char* k : {"kind", "title", "patient_id"})
@@ -91,14 +90,14 @@ std::optional<SaveTarget> save_target(const fcgi::Params& query) {
     db::check_session_title(t.title);
     if (auto p = query.get("patient_id")) {
         std::string id(*p);
-        if (!fcgi::normalise_uuid(id))
+        if (!core::normalise_uuid(id))
             throw core::ApiError::unprocessable("patient_id", "must be a UUID");
         t.patient_id = id;
     }
     return t;
 }
 
-std::string stream_language(const fcgi::Params& query, const std::string& model_root) {
+std::string stream_language(const core::Params& query, const std::string& model_root) {
     auto lang = query.get("lang");
     std::string language = lang && !lang->empty() ? std::string(*lang) : speech::kDefaultLanguage;
     speech::require_installed(model_root, language);
@@ -112,7 +111,7 @@ std::string clean_request_id(std::string_view id) {
     return std::string(id);
 }
 
-void allow_params(const fcgi::Params& query, std::initializer_list<std::string_view> names) {
+void allow_params(const core::Params& query, std::initializer_list<std::string_view> names) {
     for (const auto& [k, v] : query.items()) {
         bool ok = k == "token";
         for (auto n : names) ok = ok || k == n;

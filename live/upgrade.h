@@ -10,14 +10,14 @@
 #include <string_view>
 #include <vector>
 
-#include "fcgi/query.h"
+#include "core/query.h"
 #include "live/lane.h"
 
 namespace live {
 
 // The token from ?token= (vosk clients cannot set headers) or else the HttpOnly access cookie.
 // Throws 401 when neither is present.
-std::string access_token(const fcgi::Params& query, std::optional<std::string_view> cookie);
+std::string access_token(const core::Params& query, std::optional<std::string_view> cookie);
 
 // A browser's Origin must name this site (its authority equals the Host header) or one of
 // live.allowed_origins ("https://app.example.com,http://localhost:3000"); a request without
@@ -27,22 +27,22 @@ void check_origin(std::optional<std::string_view> origin, std::string_view host,
 std::vector<std::string> split_origins(const std::string& csv);
 
 // ?since=<seq> of /ws/events (absent: live events only). Throws 400.
-std::optional<int64_t> events_since(const fcgi::Params& query);
+std::optional<int64_t> events_since(const core::Params& query);
 
 // save=1&kind=&title=&patient_id= of /ws/transcribe; nullopt unless save=1. Throws 400/422.
 // user_id and audio_dir are filled by the caller.
-std::optional<SaveTarget> save_target(const fcgi::Params& query);
+std::optional<SaveTarget> save_target(const core::Params& query);
 
 // ?lang= of /ws/transcribe: the model the stream is decoded with (and its saved session's
 // language), en-us when absent. Throws 422 unless installed (speech::require_installed, the
 // API's rule for an upload's language).
-std::string stream_language(const fcgi::Params& query, const std::string& model_root);
+std::string stream_language(const core::Params& query, const std::string& model_root);
 
 // An X-Request-Id as logs and close reasons may carry it: 1..64 letters, digits and '-';
 // anything else gives "".
 std::string clean_request_id(std::string_view id);
 
 // Only the named parameters (plus token) are accepted; throws 400 naming another.
-void allow_params(const fcgi::Params& query, std::initializer_list<std::string_view> names);
+void allow_params(const core::Params& query, std::initializer_list<std::string_view> names);
 
 }  // namespace live

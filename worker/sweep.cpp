@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "db/auth_failures.h"
+#include "db/settings.h"
 
 namespace worker {
 namespace {
@@ -98,14 +99,6 @@ std::vector<std::string> unreferenced(db::Db& db, const std::vector<std::string>
     return out;
 }
 
-// As the application role, like the worker's other connections: db.url alone names the
-// process's own user, which under root is the service user (peer authentication refuses it).
-db::DbSettings sweep_db(const core::Config& cfg) {
-    core::DbLogin login = core::app_db_login(cfg);
-    return db::DbSettings{login.conninfo, "worker-sweep-" + std::to_string(getpid()),
-                          cfg.db_connect_timeout_s, 60000, login.user};
-}
-
 }  // namespace
 
 bool is_old(const struct stat& st, const timespec& cutoff) {
@@ -113,7 +106,7 @@ bool is_old(const struct stat& st, const timespec& cutoff) {
 }
 
 SweepCounts sweep_audio(db::Db& db, const core::Config& cfg) {
-    const std::string audio = cfg.data_dir + "/audio";
+    const std::string audio = core::audio_dir(cfg);
     const timespec cutoff = cutoff_of(cfg.worker_sweep_age_s);
     SweepCounts c;
     c.tmp = remove_all(audio + "/tmp", old_files(audio + "/tmp", cutoff));
@@ -139,7 +132,9 @@ void AudioSweeper::run() {
     do {
         lock.unlock();
         try {
-            db::Db db(sweep_db(cfg_));  // per pass: no connection lives across the master's forks
+            db::Db db(
+                db::db_settings(cfg_, "worker-sweep",
+                                60000));  // per pass: no connection lives across the master's forks
             SweepCounts c = sweep_audio(db, cfg_);
             if (c.tmp || c.stored)
                 core::log_info("sweep removed " + std::to_string(c.tmp) +

@@ -21,6 +21,7 @@
 #include "core/process.h"
 #include "db/jobs.h"
 #include "db/listen.h"
+#include "db/settings.h"
 #include "worker/budget.h"
 #include "worker/lease.h"
 #include "worker/pipeline.h"
@@ -41,12 +42,8 @@ struct Shared {
     std::condition_variable wake;
 };
 
-db::DbSettings settings(const core::Config& cfg, const std::string& role,
-                        int statement_timeout_ms = 60000) {
-    core::DbLogin login = core::app_db_login(cfg);
-    return db::DbSettings{login.conninfo, role + "-" + std::to_string(getpid()),
-                          cfg.db_connect_timeout_s, statement_timeout_ms, login.user};
-}
+// The decoders' transactions store whole transcripts: a longer statement timeout than the API's.
+constexpr int kStatementTimeoutMs = 60000;
 
 // The locked_by name of a decoder: host:pid:index (the master names its children with it too).
 std::string worker_name(pid_t pid, int thread) {
@@ -73,11 +70,11 @@ void reap_dead_jobs(db::Db& db) {
 
 // One decoder thread: its own connection and recognizer; claims until told to stop.
 void decoder_thread(Shared& sh, int index, bool short_only) {
-    db::Db db(settings(sh.cfg, "worker"));
+    db::Db db(db::db_settings(sh.cfg, "worker", kStatementTimeoutMs));
     // en-us loaded up front; a session in another language loads its own (worker/recognizers.h).
     Recognizers recognizers(sh.cfg.model_root);
     // A renewal must not hang past the lease it extends.
-    LeaseKeeper keeper(settings(sh.cfg, "worker-lease", sh.cfg.worker_lease_s * 1000 / 3),
+    LeaseKeeper keeper(db::db_settings(sh.cfg, "worker-lease", sh.cfg.worker_lease_s * 1000 / 3),
                        sh.cfg.worker_lease_s);
     std::string name = worker_name(index);
     JobBudget budget(sh.budget, sh.cfg);
@@ -120,8 +117,9 @@ void decoder_thread(Shared& sh, int index, bool short_only) {
 
 // Waits for NOTIFY rostrum_jobs and wakes the threads; announces the worker every 15 s.
 void listener_thread(Shared& sh) {
-    db::Listener listener(settings(sh.cfg, "worker-listen"), {"rostrum_jobs"});
-    db::Db db(settings(sh.cfg, "worker-heartbeat"));
+    db::Listener listener(db::db_settings(sh.cfg, "worker-listen", kStatementTimeoutMs),
+                          {"rostrum_jobs"});
+    db::Db db(db::db_settings(sh.cfg, "worker-heartbeat", kStatementTimeoutMs));
     auto next_beat = std::chrono::steady_clock::now();
     while (!sh.stopping.load()) {
         if (!listener.wait(500).empty() || listener.reconnected()) sh.wake.notify_all();
@@ -249,7 +247,7 @@ class Supervisor {
     Supervisor(const core::Config& cfg, bool drain)
         : cfg_(cfg),
           drain_(drain),
-          db_(settings(cfg, "worker-master", 5000)),
+          db_(db::db_settings(cfg, "worker-master", 5000)),
           budgets_(BudgetBoard::create_shared()) {}
 
     void start() {
@@ -397,7 +395,7 @@ class Supervisor {
 int run_worker_daemon(const core::Config& cfg, bool drain) {
     // Announce ourselves before anything else: /readyz (and stack.sh) wait for this row.
     {
-        db::Db db(settings(cfg, "worker-start"));
+        db::Db db(db::db_settings(cfg, "worker-start", kStatementTimeoutMs));
         db::worker_heartbeat(db, worker_name(0));
     }
     sigset_t set = stop_signals();

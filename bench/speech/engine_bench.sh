@@ -5,7 +5,8 @@
 # each pair of timings is taken under the same load. Prints the figures for bench/RESULTS.md.
 #
 # Usage: bench/speech/engine_bench.sh [BUILD_DIR] [OUT_DIR]
-#   BUILD_DIR holds librostrum_lib.a (cmake --build BUILD_DIR --target rostrum_lib);
+#   BUILD_DIR holds librostrum_speech.a and librostrum_core.a (cmake --build BUILD_DIR
+#   --target rostrum_speech);
 #   default /tmp/build-speech.  OUT_DIR (default /tmp/speech-engine-bench) gets the TSVs.
 # Needs: gcc/g++, pkg-config, /usr/bin/time, python3.
 set -eu
@@ -22,7 +23,7 @@ PKGS="pocketsphinx sphinxbase sndfile soxr libavformat libavcodec libavutil libs
 gcc -O2 -o "$OUT/ps_bench" "$SHARED/bench/engine/ps_bench.c" \
     $(pkg-config --cflags --libs pocketsphinx sphinxbase sndfile) -lpthread 2>/dev/null
 g++ -std=c++20 -O2 -Wall -Wextra -Werror -I"$ROOT" $(pkg-config --cflags $PKGS) \
-    -o "$OUT/rec_bench" "$HERE/rec_bench.cpp" "$BUILD/librostrum_lib.a" \
+    -o "$OUT/rec_bench" "$HERE/rec_bench.cpp" "$BUILD/librostrum_speech.a" "$BUILD/librostrum_core.a" \
     $(pkg-config --libs $PKGS) -lpthread
 
 # Peak RSS in kB of one command, from /usr/bin/time -v.

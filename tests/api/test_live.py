@@ -444,6 +444,20 @@ class LiveTest(unittest.TestCase):
             return e.exception.status_code
         self.assertEqual(asyncio.run(refused()), 401)
 
+    def test_refusals_carry_the_request_id_like_the_api(self):
+        # The live daemon renders problem+json with the API's one renderer, so a user can quote
+        # the request id of a refused upgrade too (nginx's $request_id: 32 hex digits).
+        user, token, _ = self.st.new_user()
+        cases = [
+            (self.st.get("/ws/transcribe"), 426),  # no upgrade at all
+            (self.upgrade_status("/ws/transcribe?token=garbage"), 401),
+            (self.upgrade_status(f"/ws/events?token={token}&since=abc"), 400),
+            (self.upgrade_status(f"/ws/events?token={token}&colour=red"), 400),
+        ]
+        for r, want in cases:
+            self.assertEqual(r.status, want, r)
+            self.assertRegex(r.json().get("request_id", ""), "^[0-9a-f]{32}$", r)
+
     def test_socket_closed_4001_when_its_token_expires(self):
         user, _, _ = self.st.new_user()
         # Expired 27 s ago: still inside the 30 s clock-skew leeway, out of it in 3 s.

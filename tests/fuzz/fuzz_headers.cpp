@@ -12,7 +12,7 @@
 #include "core/json.h"  // valid_utf8
 #include "core/log.h"
 #include "core/problem.h"
-#include "fcgi/authenticate.h"
+#include "fcgi/site.h"
 #include "fcgi/range.h"
 
 namespace {

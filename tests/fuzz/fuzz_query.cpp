@@ -1,4 +1,4 @@
-// libFuzzer target for fcgi/query: query strings, percent-decoding, cookies and decimals.
+// libFuzzer target for core/query: query strings, percent-decoding, cookies and decimals.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -8,7 +8,7 @@
 
 #include "core/json.h"  // valid_utf8
 #include "core/problem.h"
-#include "fcgi/query.h"
+#include "core/query.h"
 
 namespace {
 
@@ -25,7 +25,7 @@ bool clean(std::string_view s) {
 
 void check_decode(std::string_view text) {
     for (const bool plus : {false, true}) {
-        const auto out = fcgi::percent_decode(text, plus);
+        const auto out = core::percent_decode(text, plus);
         if (!out) continue;
         require(clean(*out), "percent_decode result has a NUL or invalid UTF-8");
         require(out->size() <= text.size(), "percent_decode grew the text");
@@ -33,23 +33,23 @@ void check_decode(std::string_view text) {
 }
 
 void check_query(std::string_view text) {
-    fcgi::Params p;
+    core::Params p;
     try {
-        p = fcgi::parse_query(text);
+        p = core::parse_query(text);
     } catch (const core::ApiError& e) {
         require(e.status == 400, "parse_query refused with a status other than 400");
         return;
     }
-    require(p.items().size() <= fcgi::kMaxParams, "more than kMaxParams parameters");
+    require(p.items().size() <= core::kMaxParams, "more than kMaxParams parameters");
     std::set<std::string> names;
     for (const auto& [name, value] : p.items()) {
-        require(!name.empty() && name.size() <= fcgi::kMaxParamNameBytes, "bad name length");
+        require(!name.empty() && name.size() <= core::kMaxParamNameBytes, "bad name length");
         require(clean(name) && clean(value), "parameter has a NUL or invalid UTF-8");
         require(names.insert(name).second, "duplicate parameter name");
         require(p.get(name) == std::string_view(value), "get() disagrees with items()");
     }
     try {
-        const int limit = fcgi::limit_or_throw(p);
+        const int limit = core::limit_or_throw(p);
         require(limit >= 1 && limit <= 100, "limit out of range");
     } catch (const core::ApiError& e) {
         require(e.status == 400 && p.has("limit"), "limit refused wrongly");
@@ -57,17 +57,17 @@ void check_query(std::string_view text) {
 }
 
 void check_cookies(std::string_view text) {
-    const auto cookies = fcgi::parse_cookies(text);
+    const auto cookies = core::parse_cookies(text);
     std::set<std::string> names;
     for (const auto& [name, value] : cookies) {
         require(!name.empty() && clean(name) && clean(value), "bad cookie");
         require(names.insert(name).second, "duplicate cookie name");
-        require(fcgi::cookie_value(text, name) == value, "cookie_value disagrees");
+        require(core::cookie_value(text, name) == value, "cookie_value disagrees");
     }
 }
 
 void check_decimal(std::string_view text) {
-    const auto n = fcgi::parse_decimal(text);
+    const auto n = core::parse_decimal(text);
     if (!n) return;
     require(!text.empty() && text.size() <= 18, "parse_decimal accepted a bad length");
     require(text.find_first_not_of("0123456789") == std::string_view::npos, "non-digit");

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "core/problem.h"
-#include "fcgi/authenticate.h"
+#include "fcgi/site.h"
 
 namespace {
 

@@ -95,10 +95,10 @@ TEST(Router, UnknownPathsAre404) {
 
 TEST(Uuid, Normalise) {
     std::string s = "ABCDEF01-2345-6789-ABCD-EF0123456789";
-    EXPECT_TRUE(fcgi::normalise_uuid(s));
+    EXPECT_TRUE(core::normalise_uuid(s));
     EXPECT_EQ(s, "abcdef01-2345-6789-abcd-ef0123456789");
     std::string bad = "abcdef0123456789abcdef0123456789";
-    EXPECT_FALSE(fcgi::normalise_uuid(bad));
+    EXPECT_FALSE(core::normalise_uuid(bad));
 }
 
 }  // namespace

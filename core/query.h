@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace fcgi {
+namespace core {
 
 // Decodes %XX escapes (and '+' as a space when plus_as_space). Returns nullopt on a malformed
 // escape, a decoded NUL byte, or a result that is not valid UTF-8.
@@ -61,4 +61,7 @@ inline int limit_or_throw(const Params& p, int max = 100, int def = 20) {
 // at most 18 digits). Used for CONTENT_LENGTH too.
 std::optional<int64_t> parse_decimal(std::string_view s);
 
-}  // namespace fcgi
+// Lower-cases a canonical 8-4-4-4-12 hex UUID; false if s is not one.
+bool normalise_uuid(std::string& s);
+
+}  // namespace core

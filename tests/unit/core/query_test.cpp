@@ -1,5 +1,5 @@
-// Tests for fcgi/query: percent-decoding, query strings, typed parameters, cookies, decimals.
-#include "fcgi/query.h"
+// Tests for core/query: percent-decoding, query strings, typed parameters, cookies, decimals.
+#include "core/query.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 
 #include "core/problem.h"
 
-namespace fcgi {
+namespace core {
 namespace {
 
 using namespace std::string_literals;
@@ -240,4 +240,4 @@ TEST(Cookies, ManyCookiesStayLinear) {  // B27: a 64 KiB Cookie header
 }
 
 }  // namespace
-}  // namespace fcgi
+}  // namespace core

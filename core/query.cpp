@@ -1,5 +1,5 @@
 // Query strings, urlencoded forms, Cookie headers and CONTENT_LENGTH: URL and header bytes.
-#include "fcgi/query.h"
+#include "core/query.h"
 
 #include <cstring>
 #include <string>
@@ -8,7 +8,7 @@
 #include "core/json.h"  // valid_utf8
 #include "core/problem.h"
 
-namespace fcgi {
+namespace core {
 namespace {
 
 constexpr size_t kMaxDecimalDigits = 18;  // 999,999,999,999,999,999 fits in int64_t
@@ -193,4 +193,18 @@ std::optional<int64_t> parse_decimal(std::string_view s) {
     return n;
 }
 
-}  // namespace fcgi
+bool normalise_uuid(std::string& s) {
+    if (s.size() != 36) return false;
+    for (size_t i = 0; i < 36; ++i) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') return false;
+        } else if (!std::isxdigit(static_cast<unsigned char>(c))) {
+            return false;
+        }
+        s[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return true;
+}
+
+}  // namespace core
