@@ -9,10 +9,10 @@ namespace {
 #define USER_PUBLIC                                                                         \
     "id, email, name, role, is_active, token_version, api_time(created_at) AS created_at, " \
     "api_time(updated_at) AS updated_at"
-#define USER_COLUMNS        \
-    USER_PUBLIC             \
-        ", password_hash, " \
-        "(extract(epoch from created_at) * 1000000)::bigint AS cursor_key"
+#define USER_COLUMNS    \
+    USER_PUBLIC         \
+    ", password_hash, " \
+    "(extract(epoch from created_at) * 1000000)::bigint AS cursor_key"
 
 // The auth check's query: no password hash (it is never needed there), no cursor.
 constexpr Statement kFindUserAuth{"find_user_auth",

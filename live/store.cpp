@@ -38,12 +38,12 @@ std::string store_saved_stream(db::Db& db, const SavedStream& s) {
     core::FileGuard guard(s.target.audio_dir + "/" + s.audio_path);
     // The transcript stands; what remains is the analysis (the worker's "analyze" job). The
     // stream is over and cannot be sent again: it is stored whatever the user's queue.
-    db::Session row =
-        db::create_session(db, new_session(s), db::SessionStart::analyse,
-                           /*quota=*/std::nullopt, [&](const db::Session& r) {
-                               db::replace_words(db, r.id, stored_words(s.words));
-                               db::store_transcript(db, r.id, s.text, s.engine + " (live)", s.duration_s);
-                           });
+    db::Session row = db::create_session(
+        db, new_session(s), db::SessionStart::analyse,
+        /*quota=*/std::nullopt, [&](const db::Session& r) {
+            db::replace_words(db, r.id, stored_words(s.words));
+            db::store_transcript(db, r.id, s.text, s.engine + " (live)", s.duration_s);
+        });
     guard.release();
     return row.id;
 }

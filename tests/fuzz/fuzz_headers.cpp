@@ -12,8 +12,8 @@
 #include "core/json.h"  // valid_utf8
 #include "core/log.h"
 #include "core/problem.h"
-#include "fcgi/site.h"
 #include "fcgi/range.h"
+#include "fcgi/site.h"
 
 namespace {
 
