@@ -207,4 +207,25 @@ bool normalise_uuid(std::string& s) {
     return true;
 }
 
+namespace {
+
+bool listed(std::string_view names, std::string_view name) {
+    while (!names.empty()) {
+        size_t end = names.find(' ');
+        if (names.substr(0, end) == name) return true;
+        names = end == std::string_view::npos ? "" : names.substr(end + 1);
+    }
+    return false;
+}
+
+}  // namespace
+
+void refuse_unknown_params(const Params& p, std::string_view known) {
+    for (const auto& [name, value] : p.items()) {
+        if (listed(known, name)) continue;
+        std::string why = "unknown query parameter '" + name + "'";
+        throw ApiError(422, status_text(422), why, {{name, why}}, "/problems/validation");
+    }
+}
+
 }  // namespace core

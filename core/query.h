@@ -57,6 +57,11 @@ inline int limit_or_throw(const Params& p, int max = 100, int def = 20) {
     return static_cast<int>(int_param_or_throw(p, "limit", 1, max, def));
 }
 
+// Refuses a parameter not named in `known` (space-separated: "limit cursor kind"): 422 with
+// errors[].field naming it. The one rule of the API and the live daemon: a typo or an injection
+// attempt (?sort=...;DROP) never passes silently.
+void refuse_unknown_params(const Params& p, std::string_view known);
+
 // Strict decimal parse of a non-negative integer (no sign, no spaces, no leading '+',
 // at most 18 digits). Used for CONTENT_LENGTH too.
 std::optional<int64_t> parse_decimal(std::string_view s);

@@ -14,6 +14,9 @@ namespace db {
 inline constexpr const char* kSessionKinds[] = {"practice", "scribe", "interview", "memo"};
 inline constexpr const char* kDefaultSessionKind = kSessionKinds[0];
 
+// sessions.status: where its job is (the worker and the job queue move it; clients filter on it).
+inline constexpr const char* kSessionStatuses[] = {"queued", "processing", "done", "failed"};
+
 // sessions.title: at most this many characters (Unicode code points, not bytes).
 inline constexpr size_t kSessionTitleMaxChars = 200;
 

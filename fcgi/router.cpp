@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/problem.h"
+#include "core/query.h"
 
 namespace fcgi {
 namespace {
@@ -66,20 +67,7 @@ const Route& Router::match(Request& req) const {
 }
 
 void refuse_unknown_params(const Request& req, const Route& route) {
-    for (const auto& [name, value] : req.query.items()) {
-        std::string_view names = route.query;
-        bool known = false;
-        while (!names.empty() && !known) {
-            size_t end = names.find(' ');
-            known = names.substr(0, end) == name;
-            names = end == std::string_view::npos ? "" : names.substr(end + 1);
-        }
-        if (!known) {
-            std::string why = "unknown query parameter '" + name + "'";
-            throw core::ApiError(422, core::status_text(422), why, {{name, why}},
-                                 "/problems/validation");
-        }
-    }
+    core::refuse_unknown_params(req.query, route.query);
 }
 
 }  // namespace fcgi

@@ -23,7 +23,7 @@ namespace handlers {
 namespace {
 
 constexpr const auto& kKinds = db::kSessionKinds;
-constexpr const char* kStatuses[] = {"queued", "processing", "done", "failed"};
+constexpr const auto& kStatuses = db::kSessionStatuses;
 
 using Rec = db::Session;
 // clang-format off

@@ -134,10 +134,10 @@ void HttpConnection::upgrade(Request req, std::string_view path, const core::Par
     std::string language;
     std::optional<int64_t> since;
     if (path == "/ws/events") {
-        allow_params(query, {"since"});
+        core::refuse_unknown_params(query, "token since");
         since = events_since(query);
     } else {
-        allow_params(query, {"save", "kind", "title", "patient_id", "lang"});
+        core::refuse_unknown_params(query, "token save kind title patient_id lang");
         save = save_target(query);
         language = stream_language(query, srv_.cfg().model_root);
     }

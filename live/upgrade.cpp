@@ -111,12 +111,4 @@ std::string clean_request_id(std::string_view id) {
     return std::string(id);
 }
 
-void allow_params(const core::Params& query, std::initializer_list<std::string_view> names) {
-    for (const auto& [k, v] : query.items()) {
-        bool ok = k == "token";
-        for (auto n : names) ok = ok || k == n;
-        if (!ok) throw core::ApiError::bad_request("unknown parameter", k);
-    }
-}
-
 }  // namespace live

@@ -42,7 +42,4 @@ std::string stream_language(const core::Params& query, const std::string& model_
 // anything else gives "".
 std::string clean_request_id(std::string_view id);
 
-// Only the named parameters (plus token) are accepted; throws 400 naming another.
-void allow_params(const core::Params& query, std::initializer_list<std::string_view> names);
-
 }  // namespace live

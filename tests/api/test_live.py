@@ -257,7 +257,7 @@ class LiveTest(unittest.TestCase):
             r = self.upgrade_status(f"/ws/transcribe?token={token}&lang={lang}&save=1")
             self.assertEqual(r.status, 422, (lang, r))
             self.assertEqual(r.json()["errors"][0]["field"], "language", r.json())
-        self.assertEqual(self.upgrade_status(f"/ws/events?token={token}&lang=en-us").status, 400)
+        self.assertEqual(self.upgrade_status(f"/ws/events?token={token}&lang=en-us").status, 422)
 
     # The grammar search's null transitions ("(null)" segments) once reached the finals.
     def test_phrase_list_restricts_words(self):
@@ -452,7 +452,7 @@ class LiveTest(unittest.TestCase):
             (self.st.get("/ws/transcribe"), 426),  # no upgrade at all
             (self.upgrade_status("/ws/transcribe?token=garbage"), 401),
             (self.upgrade_status(f"/ws/events?token={token}&since=abc"), 400),
-            (self.upgrade_status(f"/ws/events?token={token}&colour=red"), 400),
+            (self.upgrade_status(f"/ws/events?token={token}&colour=red"), 422),
         ]
         for r, want in cases:
             self.assertEqual(r.status, want, r)

@@ -196,6 +196,25 @@ TEST_F(SessionJobs, AnAudienceOfSeveralGetsOneRowEachInOrder) {
     EXPECT_EQ(db::user_events_since(db(), user_, 0, 10).size(), 1u);
 }
 
+// The quoted values of a CHECK constraint, in order.
+std::vector<std::string> check_values(const std::string& def) {
+    std::vector<std::string> out;
+    static const std::regex quoted("'([^']*)'");
+    for (std::sregex_iterator m(def.begin(), def.end(), quoted), end; m != end; ++m)
+        out.push_back((*m)[1]);
+    return out;
+}
+
+TEST_F(SessionJobs, TheSchemasStatusCheckIsTheListOfStatuses) {
+    auto def = rows(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conname = 'sessions_status_check'");
+    ASSERT_EQ(def.size(), 1u);
+    EXPECT_EQ(check_values(def[0]), (std::vector<std::string>{std::begin(db::kSessionStatuses),
+                                                              std::end(db::kSessionStatuses)}))
+        << def[0];
+}
+
 TEST_F(SessionJobs, TheSchemasKindCheckIsTheListOfKinds) {
     auto def = rows(
         "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
