@@ -47,7 +47,7 @@ constexpr Statement kPruneFailures{"prune_auth_failures", R"sql(
 }  // namespace
 
 std::string backoff_scope(Db& db, const std::string& email, const std::string& source) {
-    return db.exec(kBackoffScope, {email, source}).str(0, 0);
+    return db.exec(kBackoffScope, {email, source}).scalar_str();
 }
 
 int charge_auth_attempt(Db& db, const std::string& email, const std::string& scope,
@@ -56,7 +56,7 @@ int charge_auth_attempt(Db& db, const std::string& email, const std::string& sco
             .rows() == 1)
         return 0;
     Result r = db.exec(kBlockedFor, {email, scope});
-    return r.rows() == 1 ? static_cast<int>(r.i64(0, 0)) : 1;
+    return r.rows() == 1 ? static_cast<int>(r.scalar_i64()) : 1;
 }
 
 void auth_succeeded(Db& db, const std::string& email, const std::string& scope,

@@ -21,11 +21,11 @@ constexpr Statement kPublishEvent{"publish_event", R"sql(
     FROM e)sql"};
 
 constexpr Statement kUserEventsSince{"user_events_since", R"sql(
-    SELECT seq, user_id, event, data::text FROM events
+    SELECT seq, user_id, event, data::text AS data FROM events
     WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3)sql"};
 
 constexpr Statement kEventsSince{"events_since", R"sql(
-    SELECT seq, user_id, event, data::text FROM events WHERE seq > $1 ORDER BY seq LIMIT $2)sql"};
+    SELECT seq, user_id, event, data::text AS data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2)sql"};
 
 constexpr Statement kLastEventSeq{"last_event_seq", "SELECT coalesce(max(seq), 0) FROM events"};
 
@@ -68,8 +68,10 @@ std::string array_literal(const std::vector<std::string>& items) {
 std::vector<StoredEvent> rows_to_events(const Result& r) {
     std::vector<StoredEvent> out;
     out.reserve(r.rows());
-    for (int i = 0; i < r.rows(); ++i)
-        out.push_back({r.i64(i, 0), r.str(i, 1), r.str(i, 2), r.str(i, 3)});
+    for (int i = 0; i < r.rows(); ++i) {
+        Row row(r, i);
+        out.push_back({row.i64("seq"), row.str("user_id"), row.str("event"), row.str("data")});
+    }
     return out;
 }
 
@@ -87,7 +89,7 @@ std::vector<StoredEvent> events_since(Db& db, int64_t after_seq, int limit) {
 }
 
 int64_t last_event_seq(Db& db) {
-    return db.exec(kLastEventSeq).i64(0, 0);
+    return db.exec(kLastEventSeq).scalar_i64();
 }
 
 int64_t prune_events(Db& db, int max_age_s) {

@@ -115,13 +115,14 @@ constexpr Statement kWorkerSeen{"worker_seen", R"sql(
 // attempts, max_attempts).
 std::optional<Job> job_from(const Result& r) {
     if (r.rows() == 0) return std::nullopt;
-    return Job{r.i64(0, 0),
-               r.str(0, 1),
-               r.str(0, 2),
-               r.str(0, 3),
-               r.str(0, 4),
-               static_cast<int>(r.i64(0, 5)),
-               static_cast<int>(r.i64(0, 6))};
+    Row row(r, 0);
+    return Job{row.i64("id"),
+               row.str("kind"),
+               row.str("session_id"),
+               row.str("user_id"),
+               row.str("lane"),
+               static_cast<int>(row.i64("attempts")),
+               static_cast<int>(row.i64("max_attempts"))};
 }
 
 }  // namespace
@@ -137,7 +138,7 @@ int64_t lock_job_quota(Db& db, const std::string& user_id) {
 }
 
 int64_t count_pending_jobs(Db& db, const std::string& user_id) {
-    return db.exec(kCountPendingJobs, {user_id}).i64(0, 0);
+    return db.exec(kCountPendingJobs, {user_id}).scalar_i64();
 }
 
 bool move_job_to_long_lane(Db& db, const Job& job) {
@@ -178,7 +179,7 @@ FailOutcome fail_job(Db& db, const Job& job, const std::string& error, bool perm
                                    std::string(permanent ? "true" : "false"),
                                    core::fixed3(backoff_seconds(job.attempts))});
     if (r.rows() != 1) return FailOutcome::not_ours;
-    return r.str(0, 0) == "dead" ? FailOutcome::dead : FailOutcome::retry;
+    return r.scalar_str() == "dead" ? FailOutcome::dead : FailOutcome::retry;
 }
 
 bool release_job(Db& db, const Job& job) {
@@ -194,15 +195,17 @@ double backoff_seconds(int attempts) {
 int64_t reap_expired_jobs(Db& db) {
     Tx tx(db);
     Result failed = db.exec(kReapJobs);
-    for (int i = 0; i < failed.rows(); ++i)
-        publish(db, Audience::user(failed.str(i, 1)),
-                session_failed(failed.str(i, 0), failed.str(i, 2)));
+    for (int i = 0; i < failed.rows(); ++i) {
+        Row row(failed, i);
+        publish(db, Audience::user(row.str("user_id")),
+                session_failed(row.str("id"), row.str("error")));
+    }
     tx.commit();
     return failed.rows();
 }
 
 int64_t count_jobs(Db& db, const std::string& status) {
-    return db.exec(kCountJobs, {status}).i64(0, 0);
+    return db.exec(kCountJobs, {status}).scalar_i64();
 }
 
 void worker_heartbeat(Db& db, const std::string& worker) {
@@ -210,7 +213,7 @@ void worker_heartbeat(Db& db, const std::string& worker) {
 }
 
 bool worker_seen_recently(Db& db, int seconds) {
-    return db.exec(kWorkerSeen, {std::to_string(seconds)}).boolean(0, 0);
+    return db.exec(kWorkerSeen, {std::to_string(seconds)}).scalar_bool();
 }
 
 }  // namespace db

@@ -36,10 +36,10 @@ constexpr Statement kNames{"migrate_names", R"sql(
 constexpr Statement kBecomeOwner{"migrate_become_owner", "SELECT set_config('role', $1, true)"};
 
 constexpr Statement kSession{"migrate_session", R"sql(
-    SELECT r.rolsuper, r.rolsuper OR r.rolcreaterole,
-           EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1),
-           EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2),
-           session_user
+    SELECT r.rolsuper AS superuser, r.rolsuper OR r.rolcreaterole AS may_create,
+           EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS owner_exists,
+           EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2) AS app_exists,
+           session_user AS session
       FROM pg_roles r WHERE r.rolname = session_user)sql"};
 
 // The owner can log in nowhere: migrate reaches it with SET ROLE. The application role logs
@@ -154,21 +154,22 @@ std::string missing_roles_help(const Roles& r, const std::string& session) {
 
 // Creates what is missing (when allowed) and takes the database over as a superuser.
 void prepare_roles(Db& db, const Roles& roles) {
-    Result s = db.exec(kSession, {roles.owner, roles.app});
-    bool superuser = s.boolean(0, 0), may_create = s.boolean(0, 1);
-    bool exist = s.boolean(0, 2) && s.boolean(0, 3);
-    std::string session = s.str(0, 4);
+    Result r = db.exec(kSession, {roles.owner, roles.app});
+    Row s(r, 0);
+    bool superuser = s.boolean("superuser"), may_create = s.boolean("may_create");
+    bool exist = s.boolean("owner_exists") && s.boolean("app_exists");
+    std::string session = s.str("session");
     if (!exist && !may_create) throw std::runtime_error(missing_roles_help(roles, session));
     Tx tx(db);
     db.exec(kNames, {roles.owner, roles.app});
     if (may_create) db.exec_script(kCreateRoles);
     if (superuser) db.exec_script(kAdoptDatabase);
-    if (!db.exec(kMayBeOwner, {roles.owner}).boolean(0, 0))
+    if (!db.exec(kMayBeOwner, {roles.owner}).scalar_bool())
         throw std::runtime_error(session + " may not act as db.owner_role " + roles.owner +
                                  ": GRANT " + roles.owner + " TO " + session +
                                  ", or let db.url log in as " + roles.owner);
     Result rights = db.exec(kAppRoleRights, {roles.owner, roles.app});
-    if (rights.rows() != 1 || rights.boolean(0, 0))
+    if (rights.rows() != 1 || rights.scalar_bool())
         throw std::runtime_error("db.app_role " + roles.app +
                                  " is a superuser, may create roles or databases, bypasses row "
                                  "security or is a member of " +
@@ -201,8 +202,8 @@ std::vector<std::string> migrate(Db& db, const Roles& roles) {
 }
 
 int applied_version(Db& db) {
-    if (!db.exec(kTableExists).boolean(0, 0)) return 0;
-    return static_cast<int>(db.exec(kAppliedVersion).i64(0, 0));
+    if (!db.exec(kTableExists).scalar_bool()) return 0;
+    return static_cast<int>(db.exec(kAppliedVersion).scalar_i64());
 }
 
 }  // namespace db

@@ -52,11 +52,43 @@ bool Result::boolean(int row, int col) const {
 }
 
 int Result::find_column(const char* name) const {
+    // Readers pass the same literals row after row: compare pointers first, so that a row of
+    // 22 columns costs 22 short scans and no strcmp (strcmp only for a name seen the first time
+    // through another pointer).
     for (const auto& [n, i] : columns_)
-        if (n == name || std::strcmp(n, name) == 0) return i;
+        if (n == name) return i;
+    for (const auto& [n, i] : columns_)
+        if (std::strcmp(n, name) == 0) return i;
     int i = PQfnumber(r_.get(), name);
     columns_.emplace_back(name, i);
     return i;
+}
+
+int Result::scalar_column() const {
+    if (PQnfields(r_.get()) != 1 || rows() < 1)
+        throw std::logic_error("a scalar read of a result that is not one value");
+    return 0;
+}
+
+std::string Result::scalar_str() const {
+    return str(0, scalar_column());
+}
+
+int64_t Result::scalar_i64() const {
+    return i64(0, scalar_column());
+}
+
+bool Result::scalar_bool() const {
+    return boolean(0, scalar_column());
+}
+
+std::vector<std::optional<std::string>> Result::single_column() const {
+    if (PQnfields(r_.get()) != 1) throw std::logic_error("not a one-column result");
+    std::vector<std::optional<std::string>> out;
+    out.reserve(rows());
+    for (int i = 0; i < rows(); ++i)
+        out.push_back(is_null(i, 0) ? std::nullopt : std::optional<std::string>(str(i, 0)));
+    return out;
 }
 
 int Result::column(const char* name) const {

@@ -47,16 +47,19 @@ inline constexpr bool kIdempotent = true;
 // A parameter value in text format; nullopt is SQL NULL.
 using Param = std::optional<std::string>;
 
+// A statement's result. Values are read by column NAME through Row, or, for a statement that
+// returns one value (a count, an EXISTS), through scalar_*: no caller indexes columns by position.
 class Result {
   public:
     explicit Result(PgResultPtr r) : r_(std::move(r)) {}
     int rows() const { return PQntuples(r_.get()); }
-    bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col); }
-    std::string str(int row, int col) const;
-    std::string_view view(int row, int col) const;
-    int64_t i64(int row, int col) const;
-    double f64(int row, int col) const;
-    bool boolean(int row, int col) const;  // 't' / 'f'
+    // The value of a one-column result's first row; std::logic_error when the statement
+    // returns more than one column or no row (a bug in the statement, not in the input).
+    std::string scalar_str() const;
+    int64_t scalar_i64() const;
+    bool scalar_bool() const;
+    // Every row's value of a one-column result (nullopt for NULL).
+    std::vector<std::optional<std::string>> single_column() const;
     // Rows changed by an UPDATE/DELETE/INSERT.
     int64_t affected() const;
     // The index of the result column named `name` (its SQL alias): PQfnumber runs once per
@@ -66,6 +69,14 @@ class Result {
     bool has_column(const char* name) const { return find_column(name) >= 0; }
 
   private:
+    friend class Row;
+    bool is_null(int row, int col) const { return PQgetisnull(r_.get(), row, col); }
+    std::string str(int row, int col) const;
+    std::string_view view(int row, int col) const;
+    int64_t i64(int row, int col) const;
+    double f64(int row, int col) const;
+    bool boolean(int row, int col) const;     // 't' / 'f'
+    int scalar_column() const;                // 0, after checking the shape
     int find_column(const char* name) const;  // -1 when absent; cached either way
     PgResultPtr r_;
     mutable std::vector<std::pair<const char*, int>> columns_;  // name → index, as looked up

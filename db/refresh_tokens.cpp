@@ -42,18 +42,19 @@ RotateOutcome rotate_refresh_token(Db& db, const std::string& token_hash,
         Tx tx(db);
         Result spent = db.exec(kSpendRefreshToken, {token_hash});
         if (spent.rows() == 1) {
-            out.user_id = spent.str(0, 1);
-            out.family_id = spent.str(0, 2);
+            Row row(spent, 0);
+            out.user_id = row.str("user_id");
+            out.family_id = row.str("family_id");
             Result next = db.exec(kInsertRefreshToken,
                                   {out.user_id, out.family_id, new_hash, std::to_string(ttl_s)});
-            db.exec(kLinkSuccessor, {spent.str(0, 0), next.str(0, 0)});
+            db.exec(kLinkSuccessor, {row.str("id"), next.scalar_str()});
             tx.commit();
             return RotateOutcome::rotated;
         }
     }
     Result rotated = db.exec(kWasRotated, {token_hash});
     if (rotated.rows() == 0) return RotateOutcome::invalid;
-    db.exec(kRevokeFamily, {rotated.str(0, 0)});
+    db.exec(kRevokeFamily, {rotated.scalar_str()});
     return RotateOutcome::reused;
 }
 

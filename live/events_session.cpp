@@ -54,7 +54,7 @@ void EventsSession::fetch() {
         try {
             if (first) {
                 db::Result r = db.exec(kReplayTruncated, {user, std::to_string(since)});
-                if (r.rows() > 0) first_kept = r.i64(0, 0);
+                if (r.rows() > 0) first_kept = r.scalar_i64();
             }
             rows = db::user_events_since(db, user, from, kReplayPage);
         } catch (const std::exception& e) {

@@ -94,7 +94,7 @@ std::vector<std::string> unreferenced(db::Db& db, const std::vector<std::string>
         auto end = names.begin() + static_cast<std::ptrdiff_t>(std::min(names.size(), i + kBatch));
         db::Result r = db.exec(kUnreferenced,
                                {text_array(names.begin() + static_cast<std::ptrdiff_t>(i), end)});
-        for (int row = 0; row < r.rows(); ++row) out.push_back(r.str(row, 0));
+        for (int row = 0; row < r.rows(); ++row) out.push_back(db::Row(r, row).str("n"));
     }
     return out;
 }

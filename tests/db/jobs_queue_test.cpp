@@ -33,7 +33,7 @@ class JobQueue : public testdb::DbTest {
 
     std::string value(const std::string& sql) {
         db::Result r = db().exec_script(sql);
-        return r.rows() == 1 && !r.is_null(0, 0) ? r.str(0, 0) : "";
+        return r.rows() == 1 ? r.single_column()[0].value_or("") : "";
     }
 
     std::string user_;

@@ -68,8 +68,8 @@ class Jobs : public testdb::DbTest {
     std::string value(const std::string& sql) {
         db::Result r = db().exec_script(sql);
         EXPECT_EQ(r.rows(), 1) << sql;
-        if (r.rows() != 1 || r.is_null(0, 0)) return "";
-        return r.str(0, 0);
+        if (r.rows() != 1) return "";
+        return r.single_column()[0].value_or("");
     }
     std::string job_field(int64_t id, const std::string& expr) {
         return value("SELECT " + expr + " FROM jobs WHERE id = " + std::to_string(id));

@@ -19,7 +19,7 @@ TEST(Migrate, FromEmptyThenNothingTwice) {
     EXPECT_TRUE(db::migrate(d).empty());
     static constexpr db::Statement kCount{"t_count_migrations",
                                           "SELECT count(*) FROM schema_migrations"};
-    EXPECT_EQ(d.exec(kCount).i64(0, 0), static_cast<int64_t>(first.size()));
+    EXPECT_EQ(d.exec(kCount).scalar_i64(), static_cast<int64_t>(first.size()));
 }
 
 TEST(Migrate, ConcurrentRunsApplyEachOnce) {
@@ -44,11 +44,12 @@ TEST(Migrate, TheOwnerRoleOwnsTheSchema) {
     db::Db d(t.settings());
     db::migrate(d);
     static constexpr db::Statement kOwners{"t_owners", R"sql(
-        SELECT count(*) FILTER (WHERE relowner <> 'rostrum_owner'::regrole), count(*)
+        SELECT count(*) FILTER (WHERE relowner <> 'rostrum_owner'::regrole) AS foreign_owned,
+               count(*) AS relations
           FROM pg_class WHERE relnamespace = 'public'::regnamespace)sql"};
     db::Result r = d.exec(kOwners);
-    EXPECT_EQ(r.i64(0, 0), 0);
-    EXPECT_GT(r.i64(0, 1), 0);
+    EXPECT_EQ(db::Row(r, 0).i64("foreign_owned"), 0);
+    EXPECT_GT(db::Row(r, 0).i64("relations"), 0);
 }
 
 // The daemons' role must not be able to do more than its grants.
@@ -56,7 +57,7 @@ TEST(Migrate, RefusesAPrivilegedApplicationRole) {
     testdb::TempDatabase t;
     db::Db d(t.settings());
     static constexpr db::Statement kMe{"t_session_user", "SELECT session_user"};
-    std::string superuser = d.exec(kMe).str(0, 0);
+    std::string superuser = d.exec(kMe).scalar_str();
     EXPECT_THROW(db::migrate(d, db::Roles{"rostrum_owner", superuser}), std::runtime_error);
     EXPECT_THROW(db::migrate(d, db::Roles{"rostrum_owner", "rostrum_owner"}), std::runtime_error);
     EXPECT_EQ(db::applied_version(d), 0);

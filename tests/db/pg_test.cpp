@@ -40,12 +40,12 @@ class Reconnect : public testdb::DbTest {
         db().exec_script(kResetSeq.sql);
     }
 
-    int64_t backend_pid(db::Db& d) { return d.exec(kBackendPid).i64(0, 0); }
-    int64_t side_effects() { return db().exec(kSeqCalls).i64(0, 0); }
+    int64_t backend_pid(db::Db& d) { return d.exec(kBackendPid).scalar_i64(); }
+    int64_t side_effects() { return db().exec(kSeqCalls).scalar_i64(); }
 
     void wait_for(const db::Statement& st, int64_t pid) {
         const auto deadline = Clock::now() + std::chrono::seconds(20);
-        while (!db().exec(st, {std::to_string(pid)}).boolean(0, 0)) {
+        while (!db().exec(st, {std::to_string(pid)}).scalar_bool()) {
             ASSERT_LT(Clock::now(), deadline) << st.name << " never became true";
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }

@@ -51,7 +51,7 @@ class SessionJobs : public testdb::DbTest {
     std::vector<std::string> rows(const std::string& sql) {
         db::Result r = db().exec_script(sql);
         std::vector<std::string> out;
-        for (int i = 0; i < r.rows(); ++i) out.push_back(r.is_null(i, 0) ? "" : r.str(i, 0));
+        for (const auto& v : r.single_column()) out.push_back(v.value_or(""));
         return out;
     }
     std::vector<std::string> events() {

@@ -34,7 +34,7 @@ TEST_F(Users, ConcurrentFirstRegistrationsMakeOneAdmin) {
     for (auto& t : threads) t.join();
     static constexpr db::Statement kAdmins{"t_count_admins",
                                            "SELECT count(*) FROM users WHERE role = 'admin'"};
-    EXPECT_EQ(db().exec(kAdmins).i64(0, 0), 1);
+    EXPECT_EQ(db().exec(kAdmins).scalar_i64(), 1);
 }
 
 TEST_F(Users, DuplicateEmailIsUniqueViolationOnNamedConstraint) {
