@@ -4,6 +4,7 @@
 this tree's nginx/scripts, interleaved A, B, A, B… so that the box's noise lands on both.
 
 usage: bench/ab_api.py --a OLD_BINARY --b NEW_BINARY [--rounds 3] [--duration 10]
+                       [--scenarios me,sessions]
   scripts/pg.sh start /tmp/rostrum-bench-pg
   ROSTRUM_TEST_PG=/tmp/rostrum-bench-pg bench/ab_api.py --a /tmp/rostrum-old --b build/rostrum
 Needs wrk (Debian package) and ../shared/bench/wrk-get.lua. Prints one row per scenario and
@@ -59,6 +60,7 @@ def main():
     ap.add_argument("--b", required=True, help="the candidate binary")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--scenarios", default="me,sessions", help="comma-separated: me, sessions")
     args = ap.parse_args()
     stacks = {}
     try:
@@ -69,15 +71,17 @@ def main():
             r = S.get("/api/v1/sessions", token=token)
             assert r.status == 200 and len(r.json()["items"]) == 20, r
             stacks[label] = (S, token)
+        paths = {"me": "/api/v1/auth/me", "sessions": "/api/v1/sessions"}
+        scenarios = [(name, paths[name]) for name in args.scenarios.split(",")]
         figures = {}
         for _ in range(args.rounds):
-            for scenario, path in (("me", "/api/v1/auth/me"), ("sessions", "/api/v1/sessions")):
+            for scenario, path in scenarios:
                 for label in ("A", "B"):
                     S, token = stacks[label]
                     figures.setdefault((scenario, label), []).append(
                         wrk(S.base + path, token, args.duration))
         print(f"{'scenario':10} {'build':5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  ratio B/A")
-        for scenario in ("me", "sessions"):
+        for scenario, _ in scenarios:
             med = {}
             for label in ("A", "B"):
                 runs = figures[(scenario, label)]
