@@ -51,17 +51,33 @@ bool Result::boolean(int row, int col) const {
     return PQgetvalue(r_.get(), row, col)[0] == 't';
 }
 
+// Readers read a row's columns in the same order row after row, with the same literals: the
+// cache entry after the last one found is tried first (one pointer comparison per column), then
+// the others by pointer, then by text. A name seen for the first time is looked up among the
+// result's own names from where the previous one was found (statements list their columns in
+// about the order readers read them). Not PQfnumber: it copies and case-folds the name and
+// compares it with every column, which for a 22-column session cost more than the rest of
+// reading the row.
 int Result::find_column(const char* name) const {
-    // Readers pass the same literals row after row: compare pointers first, so that a row of
-    // 22 columns costs 22 short scans and no strcmp (strcmp only for a name seen the first time
-    // through another pointer).
-    for (const auto& [n, i] : columns_)
-        if (n == name) return i;
-    for (const auto& [n, i] : columns_)
-        if (std::strcmp(n, name) == 0) return i;
-    int i = PQfnumber(r_.get(), name);
-    columns_.emplace_back(name, i);
-    return i;
+    if (probe_ < columns_.size() && columns_[probe_].first == name) return hit(probe_);
+    for (size_t k = 0; k < columns_.size(); ++k)
+        if (columns_[k].first == name) return hit(k);
+    for (size_t k = 0; k < columns_.size(); ++k)
+        if (std::strcmp(columns_[k].first, name) == 0) return hit(k);
+    int n = PQnfields(r_.get());
+    int found = -1;
+    for (int step = 0; step < n && found < 0; ++step) {
+        int c = (next_field_ + step) % n;
+        if (std::strcmp(PQfname(r_.get(), c), name) == 0) found = c;
+    }
+    if (found >= 0) next_field_ = found + 1;
+    columns_.emplace_back(name, found);
+    return hit(columns_.size() - 1);
+}
+
+int Result::hit(size_t k) const {
+    probe_ = k + 1 == columns_.size() ? 0 : k + 1;
+    return columns_[k].second;
 }
 
 int Result::scalar_column() const {

@@ -62,8 +62,8 @@ class Result {
     std::vector<std::optional<std::string>> single_column() const;
     // Rows changed by an UPDATE/DELETE/INSERT.
     int64_t affected() const;
-    // The index of the result column named `name` (its SQL alias): PQfnumber runs once per
-    // name and result, later rows reuse it. Throws std::logic_error for a name the statement
+    // The index of the result column named `name` (its SQL alias, exactly: no case folding):
+    // looked up once per name and result, later rows reuse it (find_column). Throws std::logic_error for a name the statement
     // does not return: a typo in C++ or SQL is a bug, found by the first test that reads it.
     int column(const char* name) const;
     bool has_column(const char* name) const { return find_column(name) >= 0; }
@@ -78,8 +78,11 @@ class Result {
     bool boolean(int row, int col) const;     // 't' / 'f'
     int scalar_column() const;                // 0, after checking the shape
     int find_column(const char* name) const;  // -1 when absent; cached either way
+    int hit(size_t k) const;                  // columns_[k]'s index; the next probe follows it
     PgResultPtr r_;
     mutable std::vector<std::pair<const char*, int>> columns_;  // name → index, as looked up
+    mutable size_t probe_ = 0;    // the cache entry tried first (after the last one found)
+    mutable int next_field_ = 0;  // where a new name's search among the result's columns starts
 };
 
 // One row of a result, read by column NAME. Users and sessions read their rows only through
