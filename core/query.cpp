@@ -1,6 +1,7 @@
 // Query strings, urlencoded forms, Cookie headers and CONTENT_LENGTH: URL and header bytes.
 #include "core/query.h"
 
+#include <cctype>
 #include <cstring>
 #include <string>
 #include <unordered_set>
@@ -226,6 +227,15 @@ void refuse_unknown_params(const Params& p, std::string_view known) {
         std::string why = "unknown query parameter '" + name + "'";
         throw ApiError(422, status_text(422), why, {{name, why}}, "/problems/validation");
     }
+}
+
+bool equals_ascii_ci(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i])))
+            return false;
+    return true;
 }
 
 }  // namespace core

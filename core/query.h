@@ -66,6 +66,9 @@ void refuse_unknown_params(const Params& p, std::string_view known);
 // at most 18 digits). Used for CONTENT_LENGTH too.
 std::optional<int64_t> parse_decimal(std::string_view s);
 
+// ASCII case-insensitive equality (header values, schemes, host names: never user text).
+bool equals_ascii_ci(std::string_view a, std::string_view b);
+
 // Lower-cases a canonical 8-4-4-4-12 hex UUID; false if s is not one.
 bool normalise_uuid(std::string& s);
 

@@ -4,18 +4,10 @@
 #include <cctype>
 
 #include "core/problem.h"
+#include "core/query.h"
 
 namespace fcgi {
 namespace {
-
-bool same_ci(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
 
 // "name:port" / "[v6]:port" / "name" → {name, port}; false when it is not that shape.
 bool split_host(std::string_view h, std::string_view& name, std::string_view& port) {
@@ -48,7 +40,7 @@ bool host_allowed(std::string_view host, const std::vector<std::string>& allowed
     for (const auto& entry : allowed) {
         std::string_view ename, eport;
         if (!split_host(entry, ename, eport)) continue;
-        if (same_ci(name, ename) && (eport.empty() || eport == port)) return true;
+        if (core::equals_ascii_ci(name, ename) && (eport.empty() || eport == port)) return true;
     }
     return false;
 }
@@ -67,7 +59,7 @@ void require_same_site(const Request& req, const std::vector<std::string>& allow
             "cross-site requests may not set the auth cookies; log in from this site");
     };
     if (auto fetch_site = req.header("sec-fetch-site");
-        fetch_site && same_ci(*fetch_site, "cross-site"))
+        fetch_site && core::equals_ascii_ci(*fetch_site, "cross-site"))
         throw refuse();
     auto origin = req.header("origin");
     if (!origin) return;
@@ -76,7 +68,7 @@ void require_same_site(const Request& req, const std::vector<std::string>& allow
     size_t sep = o.find("://");
     if (sep == std::string_view::npos) throw refuse();
     std::string_view scheme = o.substr(0, sep), host = o.substr(sep + 3);
-    if (!(same_ci(scheme, "http") || same_ci(scheme, "https")) ||
+    if (!(core::equals_ascii_ci(scheme, "http") || core::equals_ascii_ci(scheme, "https")) ||
         host.find('/') != std::string_view::npos || !host_allowed(host, allowed))
         throw refuse();
 }

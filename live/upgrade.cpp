@@ -3,6 +3,7 @@
 
 #include "auth/authenticate.h"
 #include "core/problem.h"
+#include "core/query.h"
 #include "db/session_rules.h"
 #include "speech/languages.h"
 
@@ -14,15 +15,6 @@ std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '/'))
         s.remove_suffix(1);
     return s;
-}
-
-bool same_text_ci(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
 }
 
 }  // namespace
@@ -53,10 +45,10 @@ void check_origin(std::optional<std::string_view> origin, std::string_view host,
     if (!origin) return;
     std::string_view o = trim(*origin);
     for (const auto& a : allowed)
-        if (same_text_ci(o, a)) return;
+        if (core::equals_ascii_ci(o, a)) return;
     size_t scheme_end = o.find("://");
     if (scheme_end != std::string_view::npos && !host.empty() &&
-        same_text_ci(o.substr(scheme_end + 3), host))
+        core::equals_ascii_ci(o.substr(scheme_end + 3), host))
         return;
     throw core::ApiError::forbidden("origin not allowed");
 }
