@@ -59,20 +59,27 @@ bool Result::boolean(int row, int col) const {
 // compares it with every column, which for a 22-column session cost more than the rest of
 // reading the row.
 int Result::find_column(const char* name) const {
-    if (probe_ < columns_.size() && columns_[probe_].first == name) return hit(probe_);
+    // A cached pointer is only a hint: a hit is confirmed against the result's own name
+    // (PQfname, owned by the result), so a caller's temporary string reused at the same address
+    // can never read another column.
+    auto same = [&](size_t k) {
+        return std::strcmp(PQfname(r_.get(), columns_[k].second), name) == 0;
+    };
+    if (probe_ < columns_.size() && columns_[probe_].first == name && same(probe_))
+        return hit(probe_);
     for (size_t k = 0; k < columns_.size(); ++k)
-        if (columns_[k].first == name) return hit(k);
+        if (columns_[k].first == name && same(k)) return hit(k);
     for (size_t k = 0; k < columns_.size(); ++k)
-        if (std::strcmp(columns_[k].first, name) == 0) return hit(k);
+        if (same(k)) return hit(k);
     int n = PQnfields(r_.get());
-    int found = -1;
-    for (int step = 0; step < n && found < 0; ++step) {
+    for (int step = 0; step < n; ++step) {
         int c = (next_field_ + step) % n;
-        if (std::strcmp(PQfname(r_.get(), c), name) == 0) found = c;
+        if (std::strcmp(PQfname(r_.get(), c), name) != 0) continue;
+        next_field_ = c + 1;
+        columns_.emplace_back(name, c);
+        return hit(columns_.size() - 1);
     }
-    if (found >= 0) next_field_ = found + 1;
-    columns_.emplace_back(name, found);
-    return hit(columns_.size() - 1);
+    return -1;  // not cached: an absent name is rare (has_column) and must not pin a pointer
 }
 
 int Result::hit(size_t k) const {

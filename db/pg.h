@@ -62,9 +62,11 @@ class Result {
     std::vector<std::optional<std::string>> single_column() const;
     // Rows changed by an UPDATE/DELETE/INSERT.
     int64_t affected() const;
-    // The index of the result column named `name` (its SQL alias, exactly: no case folding):
-    // looked up once per name and result, later rows reuse it (find_column). Throws std::logic_error for a name the statement
-    // does not return: a typo in C++ or SQL is a bug, found by the first test that reads it.
+    // The index of the result column named `name` (its SQL alias, exactly: no case folding;
+    // a statement returns each name once):
+    // looked up once per name and result, later rows reuse it (find_column). Throws
+    // std::logic_error for a name the statement does not return: a typo in C++ or SQL is a bug,
+    // found by the first test that reads it.
     int column(const char* name) const;
     bool has_column(const char* name) const { return find_column(name) >= 0; }
 
