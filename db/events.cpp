@@ -1,6 +1,8 @@
 // Building, storing and announcing events.
 #include "db/events.h"
 
+#include "core/numbers.h"
+
 #include <cstdio>
 
 #include "core/json.h"
@@ -34,9 +36,7 @@ constexpr Statement kPruneEvents{"prune_events", R"sql(
 
 // A session's progress as every event has written it: three decimals.
 std::string fraction(double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", v);
-    return buf;
+    return core::fixed3(v);
 }
 
 // {id, status, progress[, stage]}: the shape of every session event but session.failed.

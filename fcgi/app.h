@@ -1,6 +1,6 @@
 // What the transport serves, handed to it by the entry point (cli/main.cpp): the route table and
 // the few things the transport needs from the layers above it, which it may not include (the
-// handlers, the database, authentication: tests/check_layers.cmake keeps it that way).
+// handlers, the database, authentication: tests/unit/layers_test.cpp keeps it that way).
 #pragma once
 
 #include <exception>
