@@ -43,8 +43,8 @@ constexpr Statement kListSessions{"list_sessions", "SELECT " SESSION_COLUMNS R"s
 constexpr Statement kUpdateSession{"update_session", R"sql(
     UPDATE sessions SET
         title = coalesce($3, title),
-        summary = coalesce($4, summary),
-        notes = coalesce($5, notes),
+        summary = CASE WHEN $8::boolean THEN NULL ELSE coalesce($4, summary) END,
+        notes = CASE WHEN $9::boolean THEN NULL ELSE coalesce($5, notes) END,
         patient_id = CASE WHEN $7::boolean THEN NULL ELSE coalesce($6::uuid, patient_id) END,
         updated_at = now()
     WHERE id = $1 AND user_id = $2
@@ -182,7 +182,9 @@ std::optional<Session> update_session(Db& db, const std::string& user_id, const 
                                       const SessionChanges& c) {
     return maybe_session(
         db.exec(kUpdateSession, {id, user_id, c.title, c.summary, c.notes, c.patient_id,
-                                 std::string(c.clear_patient ? "true" : "false")}));
+                                 std::string(c.clear_patient ? "true" : "false"),
+                                 std::string(c.clear_summary ? "true" : "false"),
+                                 std::string(c.clear_notes ? "true" : "false")}));
 }
 
 std::optional<std::string> delete_session(Db& db, const std::string& user_id,

@@ -56,6 +56,8 @@ std::vector<Session> list_sessions(Db& db, const std::string& user_id, const Ses
 struct SessionChanges {
     std::optional<std::string> title, summary, notes, patient_id;
     bool clear_patient = false;  // patient_id: null
+    bool clear_summary = false;  // summary: null
+    bool clear_notes = false;    // notes: null
 };
 std::optional<Session> update_session(Db& db, const std::string& user_id, const std::string& id,
                                       const SessionChanges& c);

@@ -64,6 +64,8 @@ void read_json_field(core::ObjectReader& r, const Field& f, bool required, Input
         case Type::enumeration: {
             auto v = required ? std::optional(r.required_string(n, f.min, max_chars(f)))
                               : r.optional_string(n, f.min, max_chars(f));
+            // Present but no value: JSON null, which clears a nullable one (summary: null).
+            if (!v && (f.use & kNullable) && r.has(n)) in.null(n);
             if (!v) return;
             if (f.type == Type::enumeration && !is_one_of(f, *v))
                 throw core::ApiError::unprocessable(n, one_of_message(f));
@@ -71,9 +73,11 @@ void read_json_field(core::ObjectReader& r, const Field& f, bool required, Input
             return;
         }
         case Type::boolean:
+            if (required && !r.has(n)) throw core::ApiError::unprocessable(n, "is required");
             if (auto b = r.optional_bool(n)) in.boolean(n, *b);
             return;
         case Type::uuid:
+            if (required && !r.has(n)) throw core::ApiError::unprocessable(n, "is required");
             // null clears a nullable one; the probe's 64 keeps today's message for long junk.
             if ((f.use & kNullable) && r.has(n) && !r.optional_string(n, 0, 64)) {
                 in.null(n);
@@ -82,6 +86,7 @@ void read_json_field(core::ObjectReader& r, const Field& f, bool required, Input
             }
             return;
         case Type::integer:
+            if (required && !r.has(n)) throw core::ApiError::unprocessable(n, "is required");
             if (auto v = r.optional_int(n, f.min, f.max)) in.text(n, std::to_string(*v));
             return;
         default:

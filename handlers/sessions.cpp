@@ -203,8 +203,9 @@ Response sessions_get(Request& req, Ctx& ctx) {
 Response sessions_update(Request& req, Ctx& ctx) {
     core::JsonPtr body = json_body(req);
     Input in = read_body(kSessions, body.get(), kPatch);
-    db::SessionChanges c{in.str("title"), in.str("summary"), in.str("notes"), in.str("patient_id"),
-                         in.is_null("patient_id")};
+    db::SessionChanges c{in.str("title"),      in.str("summary"),        in.str("notes"),
+                         in.str("patient_id"), in.is_null("patient_id"), in.is_null("summary"),
+                         in.is_null("notes")};
     auto s = db::update_session(ctx.db, req.user().id, std::string(req.path_param("id")), c);
     if (!s) throw core::ApiError::not_found("no such session");
     return Response::json(200, session_json(*s));

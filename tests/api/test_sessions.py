@@ -804,6 +804,13 @@ class F_Patch(Base):
         r = S.request("PATCH", url, json_body={"title": ""}, token=token)
         self.assertEqual((r.status, r.json()["title"], r.json()["summary"]), (200, "", "short summary"))
         self.assertEqual(S.get(f"{API}/sessions?patient_id={pid}", token=token).json()["items"], [])
+        # null clears summary and notes too, as the document's SessionUpdate says (issue 10's
+        # generated schema made them nullable; before, null was ignored).
+        r = S.request("PATCH", url, json_body={"summary": None}, token=token)
+        self.assertEqual((r.status, r.json()["summary"], r.json()["notes"]), (200, None, "n" * 20000), r)
+        r = S.request("PATCH", url, json_body={"notes": None, "title": "t"}, token=token)
+        self.assertEqual((r.status, r.json()["notes"], r.json()["title"]), (200, None, "t"), r)
+        self.assertIsNone(S.get(url, token=token).json()["notes"])
 
     def test_patch_refused(self):
         _, token, _ = S.new_user()

@@ -119,3 +119,57 @@ TEST(Resource, UploadFormTakesDefaultsAndLimitsInCharacters) {
 }
 
 }  // namespace
+
+namespace {
+
+// A resource of the coming kind (a task: a required project, a flag, a count, a note null
+// clears), to pin what users and sessions do not use yet.
+struct Task {
+    std::string id;
+};
+using Rec = Task;
+using handlers::Field;
+using handlers::Type;
+constexpr Field kTaskFields[] = {
+    {.name = "id", .type = Type::uuid, .use = handlers::kOut, .get = FIELD_GET(id)},
+    {.name = "project_id",
+     .type = Type::uuid,
+     .use = handlers::kCreate,
+     .required = handlers::kCreate},
+    {.name = "done",
+     .type = Type::boolean,
+     .use = handlers::kCreate,
+     .required = handlers::kCreate},
+    {.name = "points",
+     .type = Type::integer,
+     .use = handlers::kCreate,
+     .min = 0,
+     .max = 100,
+     .required = handlers::kCreate},
+    {.name = "note",
+     .type = Type::text,
+     .use = handlers::kCreate | handlers::kPatch | handlers::kNullable,
+     .max = 10},
+};
+constexpr handlers::Resource kTasks{.schema = "Task", .fields = kTaskFields};
+
+}  // namespace
+
+TEST(Resource, RequiredHoldsForEveryTypeAndNullClearsANullableText) {
+    const std::string pid = "0b6f3c1e-8f5d-4c39-9a4e-2d6f1a7c9e01";
+    EXPECT_EQ(refusal(kTasks, R"({"done":true,"points":1})", handlers::kCreate),
+              "422 project_id: is required");
+    EXPECT_EQ(refusal(kTasks, R"({"project_id":")" + pid + R"(","points":1})", handlers::kCreate),
+              "422 done: is required");
+    EXPECT_EQ(refusal(kTasks, R"({"project_id":")" + pid + R"(","done":false})", handlers::kCreate),
+              "422 points: is required");
+    EXPECT_EQ(refusal(kTasks, R"({"project_id":")" + pid + R"(","done":false,"points":3})",
+                      handlers::kCreate),
+              "accepted");
+    core::JsonPtr cleared = parse(R"({"note":null})");
+    handlers::Input in = handlers::read_body(kTasks, cleared.get(), handlers::kPatch);
+    EXPECT_TRUE(in.is_null("note"));
+    EXPECT_FALSE(in.str("note"));
+    core::JsonPtr absent = parse(R"({})");
+    EXPECT_FALSE(handlers::read_body(kTasks, absent.get(), handlers::kPatch).is_null("note"));
+}
