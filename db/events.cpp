@@ -22,6 +22,19 @@ constexpr Statement kPublishEvent{"publish_event", R"sql(
                                        'data', data)::text)
     FROM e)sql"};
 
+// The same for a project's audience (project_audience(): owner and members), read in the
+// statement itself, so that the membership the event goes to is the one the transaction sees.
+constexpr Statement kPublishToProject{"publish_to_project", R"sql(
+    WITH e AS (
+        INSERT INTO events (user_id, event, data)
+        SELECT a.user_id, $2, $3::jsonb
+        FROM unnest(project_audience($1::uuid)) WITH ORDINALITY AS a(user_id, ord) ORDER BY a.ord
+        RETURNING seq, user_id, event, data)
+    SELECT pg_notify('rostrum_events',
+                     json_build_object('seq', seq, 'user_id', user_id, 'event', event,
+                                       'data', data)::text)
+    FROM e)sql"};
+
 constexpr Statement kUserEventsSince{"user_events_since", R"sql(
     SELECT seq, user_id, event, data::text AS data FROM events
     WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3)sql"};
@@ -48,21 +61,6 @@ Event session_state(const char* name, const std::string& id, const char* status,
     if (stage) w.field("stage", *stage);
     w.end_object();
     return {name, w.take()};
-}
-
-// A PostgreSQL array literal of the ids, each quoted (a uuid[] parameter).
-std::string array_literal(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (const auto& item : items) {
-        if (out.size() > 1) out += ',';
-        out += '"';
-        for (char c : item) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
 }
 
 std::vector<StoredEvent> rows_to_events(const Result& r) {
@@ -125,6 +123,56 @@ Event session_failed(const std::string& session_id, const std::string& error) {
     w.begin_object().field("id", session_id).field("status", "failed").field("error", error);
     w.end_object();
     return {"session.failed", w.take()};
+}
+
+namespace {
+
+// {<id_key>: id[, project_id], actor_id}: every tracker event but task.moved. A project's own
+// events name it once (project_id); a task's say which project it is on (null: personal).
+Event tracker_event(const char* name, const char* id_key, const std::string& id,
+                    const std::optional<std::string>* project_id,
+                    const std::optional<std::string>& actor_id) {
+    core::JsonWriter w;
+    w.begin_object().field(id_key, id);
+    if (project_id) {
+        w.key("project_id");
+        *project_id ? w.value(**project_id) : w.null();
+    }
+    w.key("actor_id");
+    actor_id ? w.value(*actor_id) : w.null();
+    w.end_object();
+    return {name, w.take()};
+}
+
+}  // namespace
+
+Event project_event(const char* name, const std::string& project_id, const std::string& actor_id) {
+    return tracker_event(name, "project_id", project_id, nullptr, actor_id);
+}
+
+Event task_event(const char* name, const std::string& task_id,
+                 const std::optional<std::string>& project_id,
+                 const std::optional<std::string>& actor_id) {
+    return tracker_event(name, "task_id", task_id, &project_id, actor_id);
+}
+
+Event task_moved(const std::string& task_id, const std::optional<std::string>& project_id,
+                 const std::string& old_status, const std::string& new_status, int64_t position,
+                 const std::string& actor_id) {
+    core::JsonWriter w;
+    w.begin_object().field("task_id", task_id).key("project_id");
+    project_id ? w.value(*project_id) : w.null();
+    w.field("old_status", old_status)
+        .field("new_status", new_status)
+        .key("position")
+        .raw(std::to_string(position))
+        .field("actor_id", actor_id)
+        .end_object();
+    return {"task.moved", w.take()};
+}
+
+void publish_to_project(Db& db, const std::string& project_id, const Event& e) {
+    db.exec(kPublishToProject, {project_id, e.name, e.data_json});
 }
 
 void publish(Db& db, const Audience& to, const Event& e) {

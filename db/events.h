@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,9 +53,26 @@ Event session_done(const std::string& session_id);
 // session.failed {id, status: failed, error}: `error` is the owner's sentence (never a path).
 Event session_failed(const std::string& session_id, const std::string& error);
 
+// The tracker events (API.md "Team tracker"), small on purpose: a client re-reads what changed.
+//   project_event: {project_id, actor_id}
+//   task_event:    {task_id, project_id (null for a personal task), actor_id (null: the system)}
+//   task_moved:    task.moved {task_id, project_id, old_status, new_status, position, actor_id}
+Event project_event(const char* name, const std::string& project_id, const std::string& actor_id);
+Event task_event(const char* name, const std::string& task_id,
+                 const std::optional<std::string>& project_id,
+                 const std::optional<std::string>& actor_id);
+Event task_moved(const std::string& task_id, const std::optional<std::string>& project_id,
+                 const std::string& old_status, const std::string& new_status, int64_t position,
+                 const std::string& actor_id);
+
 // Stores the event once per recipient and announces each, in the caller's transaction (when
 // there is one: the NOTIFY is delivered at its commit).
 void publish(Db& db, const Audience& to, const Event& e);
+
+// The same to a project's audience as the calling transaction sees it (project_audience(): the
+// owner and every member, not admins who are neither). A personal task's events go to its
+// creator: publish(db, Audience::user(created_by), e).
+void publish_to_project(Db& db, const std::string& project_id, const Event& e);
 
 struct StoredEvent {
     int64_t seq = 0;

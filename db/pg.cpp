@@ -7,6 +7,20 @@
 #include <cstring>
 
 namespace db {
+
+std::string array_literal(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (const auto& item : items) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (char c : item) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
 namespace {
 
 std::string field(const PGresult* r, int code) {

@@ -47,6 +47,10 @@ inline constexpr bool kIdempotent = true;
 // A parameter value in text format; nullopt is SQL NULL.
 using Param = std::optional<std::string>;
 
+// A PostgreSQL array literal of the items, each quoted: the text of a uuid[] or text[]
+// parameter ({"a","b \"c\""}). Any text is safe in it.
+std::string array_literal(const std::vector<std::string>& items);
+
 // A statement's result. Values are read by column NAME through Row, or, for a statement that
 // returns one value (a count, an EXISTS), through scalar_*: no caller indexes columns by position.
 class Result {

@@ -44,13 +44,19 @@ const Route& Router::match(Request& req) const {
     std::string_view method = req.method;
     if (method == "HEAD") method = "GET";
     std::vector<std::pair<std::string, std::string>> params;
+    bool bad_id = false;
     for (const Route& r : routes_) {
         if (!match_pattern(r.pattern, req.path, params)) continue;
         bool uuids_ok = true;
         for (auto& [name, value] : params)
             if (is_uuid_param(name) && !core::normalise_uuid(value)) uuids_ok = false;
-        // A non-UUID id names nothing: the same 404 as an unknown id (never a SQL error).
-        if (!uuids_ok) throw core::ApiError::not_found();
+        // A non-UUID id names nothing: the same 404 as an unknown id (never a SQL error), unless
+        // a literal route matches the segment (POST /tasks/batch-delete besides /tasks/{id}),
+        // wherever it stands in the table.
+        if (!uuids_ok) {
+            bad_id = true;
+            continue;
+        }
         if (method == r.method) {
             req.path_params = std::move(params);
             req.route_name = r.name;
@@ -63,6 +69,7 @@ const Route& Router::match(Request& req) const {
         }
     }
     if (!allow.empty()) throw core::ApiError::method_not_allowed(allow);
+    if (bad_id) throw core::ApiError::not_found();
     throw core::ApiError::not_found("no route for " + req.path);
 }
 

@@ -10,7 +10,7 @@
 namespace fcgi {
 
 inline constexpr int kMaxWorkers = 512;
-inline constexpr int kMaxRoutes = 96;  // route index kMaxRoutes-1 counts unmatched requests
+inline constexpr int kMaxRoutes = 192;  // route index kMaxRoutes-1 counts unmatched requests
 inline constexpr int kStatusCodes[] = {200, 201, 202, 204, 400, 401, 403, 404,
                                        405, 409, 413, 415, 422, 429, 500, 503};
 inline constexpr int kNumStatuses = sizeof(kStatusCodes) / sizeof(int) + 1;  // + "other"

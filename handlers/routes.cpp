@@ -44,6 +44,17 @@ constexpr Route kRoutes[] = {
     {"GET",    "/api/v1/sessions/{id}/audio",    sessions_audio,  kAuth,                 "sessions_audio",  &kSessions},
     {"GET",    "/api/v1/sessions/{id}/transcript", sessions_transcript, kAuth,           "sessions_transcript", &kSessions, "format"},
     {"POST",   "/api/v1/sessions/{id}/reanalyze", sessions_reanalyze, kAuth,             "sessions_reanalyze", &kSessions},
+
+    // Team tracker: projects and members (handlers/projects.cpp).
+
+    // Team tracker: tasks, the board, moves, batches (handlers/tasks.cpp).
+
+    // Team tracker: voice-to-tasks (handlers/task_memos.cpp).
+
+    // Team tracker: activity log and reports (handlers/activity.cpp, handlers/reports.cpp).
+
+    // Compatibility: OpenAI's transcription API at the site root (handlers/openai.cpp).
+
 };
 // clang-format on
 

@@ -17,6 +17,8 @@ std::span<const fcgi::Route> route_table();
 struct Resource;
 extern const Resource kUsers;     // users.cpp
 extern const Resource kSessions;  // sessions.cpp
+// (tracker resources: one line each below)
+
 
 // health.cpp
 Response health_live(Request&, Ctx&);
@@ -49,5 +51,16 @@ Response sessions_delete(Request&, Ctx&);
 Response sessions_audio(Request&, Ctx&);
 Response sessions_transcript(Request&, Ctx&);
 Response sessions_reanalyze(Request&, Ctx&);
+
+// projects.cpp
+
+// tasks.cpp
+
+// task_memos.cpp
+
+// activity.cpp, reports.cpp
+
+// openai.cpp
+
 
 }  // namespace handlers

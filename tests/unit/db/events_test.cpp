@@ -55,6 +55,27 @@ TEST(SessionEvents, FailedCarriesTheOwnersSentenceEscaped) {
         R"({"id":")" + kId + R"(","status":"failed","error":"the \"audio\" file is missing"})");
 }
 
+TEST(TrackerEvents, ProjectEventNamesTheProjectAndActor) {
+    expect_event(db::project_event("project.updated", "p1", "u1"), "project.updated",
+                 R"({"project_id":"p1","actor_id":"u1"})");
+}
+
+TEST(TrackerEvents, PersonalTaskEventHasANullProjectAndTheSystemANullActor) {
+    expect_event(db::task_event("task.updated", "t1", std::nullopt, std::nullopt), "task.updated",
+                 R"({"task_id":"t1","project_id":null,"actor_id":null})");
+}
+
+TEST(TrackerEvents, MovedCarriesBothColumnsAndThePosition) {
+    expect_event(
+        db::task_moved("t1", "p1", "todo", "review", 3, "u1"), "task.moved",
+        R"({"task_id":"t1","project_id":"p1","old_status":"todo","new_status":"review","position":3,"actor_id":"u1"})");
+}
+
+TEST(ArrayLiteral, QuotesEveryItemAndEscapesQuotesAndBackslashes) {
+    EXPECT_EQ(db::array_literal({}), "{}");
+    EXPECT_EQ(db::array_literal({"a", "b \"c\" \\", ",{}"}), R"({"a","b \"c\" \\",",{}"})");
+}
+
 TEST(Audience, AUserIsOneRecipientAndUsersKeepTheirOrder) {
     EXPECT_EQ(db::Audience::user("a").user_ids, std::vector<std::string>{"a"});
     EXPECT_EQ(db::Audience::users({"b", "a"}).user_ids, (std::vector<std::string>{"b", "a"}));

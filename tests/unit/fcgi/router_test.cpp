@@ -17,6 +17,8 @@ const fcgi::Route kRoutes[] = {
     {"GET", "/api/v1/users/{id}", ok, fcgi::kPublic, "users_get"},
     {"DELETE", "/api/v1/users/{id}", ok, fcgi::kPublic, "users_delete"},
     {"GET", "/api/v1/things/{name}/parts/{part_id}", ok, fcgi::kPublic, "parts_get"},
+    // A literal segment listed after the {id} pattern it also matches.
+    {"POST", "/api/v1/users/batch-delete", ok, fcgi::kPublic, "users_batch_delete"},
 };
 
 fcgi::Request req(const char* method, const char* path) {
@@ -79,6 +81,16 @@ TEST(Router, UnknownMethodOnKnownPathIs405WithAllow) {
         EXPECT_EQ(e.headers[0].first, "Allow");
         EXPECT_EQ(e.headers[0].second, "GET, HEAD, POST");
     }
+}
+
+// /users/batch-delete is not an id: the literal route answers wherever it is listed, and its
+// other methods are 405 (not the 404 of a bad id).
+TEST(Router, LiteralSegmentBeatsAnIdPatternListedBefore) {
+    fcgi::Router router(kRoutes);
+    fcgi::Request r = req("POST", "/api/v1/users/batch-delete");
+    EXPECT_STREQ(router.match(r).name, "users_batch_delete");
+    EXPECT_EQ(status_of("GET", "/api/v1/users/batch-delete"), 405);
+    EXPECT_EQ(status_of("GET", "/api/v1/users/batch-nothing"), 404);
 }
 
 TEST(Router, HeadMatchesGet) {
