@@ -289,6 +289,30 @@ class Crud(Base):
         self.assertProblem(S.get(f"{API}/tasks?sort=title", token=mtok), 422)
         self.assertProblem(S.get(f"{API}/tasks?project_id={uuid.uuid4()}", token=mtok), 404)
 
+    def test_events_reach_the_project_audience_or_the_creator_only(self):
+        owner, otok = person()
+        mem, mtok = person()
+        stranger, _ = person()
+        pid = make_project(owner, [mem])
+
+        def events(user, task_id):
+            return [(e, json.loads(d)) for e, d in S.sql(
+                f"SELECT event, data::text FROM events WHERE user_id = '{user['id']}' "
+                f"AND data->>'task_id' = '{task_id}' ORDER BY seq")]
+        t = created(mtok, project_id=pid, title="Shared")
+        S.request("PATCH", f"{API}/tasks/{t['id']}", json_body={"priority": "low"}, token=mtok)
+        S.request("DELETE", f"{API}/tasks/{t['id']}", token=otok)
+        for who, actor in ((owner, mem), (mem, mem)):
+            got = events(who, t["id"])
+            self.assertEqual([e for e, _ in got], ["task.created", "task.updated", "task.deleted"])
+            self.assertEqual(got[0][1], {"task_id": t["id"], "project_id": pid, "actor_id": actor["id"]})
+        self.assertEqual(events(stranger, t["id"]), [])
+        self.assertEqual(events(ADMIN["user"], t["id"]), [])
+        p = created(mtok, title="Mine")
+        self.assertEqual(events(mem, p["id"]), [("task.created", {"task_id": p["id"], "project_id": None,
+                                                                    "actor_id": mem["id"]})])
+        self.assertEqual(events(owner, p["id"]), [])
+
 
 class Board(Base):
     def test_positions_stay_contiguous_after_every_change(self):

@@ -1,7 +1,9 @@
 // libFuzzer target for handlers/resource: the field tables' body and form readers, which every
 // create and patch body of every resource goes through. Invariants: a refusal is a 400 or 422
 // naming a field (never another status, never a crash); an accepted body holds only strings
-// within the field's bounds in characters.
+// within the field's bounds in characters, arrays within their counts, dates that exist. A
+// top-level array goes through the batch reader's shape (PATCH /tasks): every item as a
+// TaskBatchItem, a refusal renamed "[i].field" with its status kept.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +14,8 @@
 #include "core/json.h"
 #include "core/problem.h"
 #include "core/utf8.h"
+#include "db/tasks.h"
+#include "handlers/common.h"
 #include "handlers/resource.h"
 #include "handlers/routes.h"
 
@@ -28,7 +32,25 @@ void check_accepted(const handlers::Resource& res, const handlers::Input& in, un
     for (const handlers::Field& f : res.fields) {
         if (!(f.use & body)) continue;
         if (f.type == handlers::Type::boolean) continue;
+        if (f.type == handlers::Type::array) {
+            auto items = in.list(f.name);
+            if (!items) continue;
+            require(f.max_items == 0 || static_cast<int64_t>(items->size()) <= f.max_items,
+                    "an accepted array has more items than its field's max_items");
+            require(static_cast<int64_t>(items->size()) >= f.min_items,
+                    "an accepted array has fewer items than its field's min_items");
+            for (const std::string& item : *items) {
+                require(core::valid_utf8(item), "an accepted array item is not UTF-8");
+                auto n = static_cast<int64_t>(core::utf8_length(item));
+                require(f.items == handlers::Type::uuid ? item.size() == 36
+                                                        : (f.max == 0 || n <= f.max) && n >= f.min,
+                        "an accepted array item is out of its bounds");
+            }
+            continue;
+        }
         auto v = in.str(f.name);
+        if (v && f.type == handlers::Type::date)
+            require(handlers::is_calendar_date(*v), "an accepted date does not exist");
         if (!v) continue;
         require(core::valid_utf8(*v), "an accepted field is not UTF-8");
         if (f.max > 0 && (f.type == handlers::Type::string || f.type == handlers::Type::text)) {
@@ -51,10 +73,30 @@ void refused_cleanly(F&& f) {
 
 void read_bodies(const cJSON* root) {
     using namespace handlers;
-    for (const Resource* res : {&kUsers, &kSessions}) {
+    for (const Resource* res : {&kUsers, &kSessions, &kTasks}) {
         for (const Body& b : res->bodies) {
             if (b.file) continue;  // a multipart upload: its form is read below
             refused_cleanly([&] { check_accepted(*res, read_body(*res, root, b.bit), b.bit); });
+        }
+    }
+}
+
+// PATCH /tasks's items, read as the handler reads them.
+void read_batch(const cJSON* root) {
+    if (!cJSON_IsArray(root)) return;
+    size_t i = 0;
+    for (const cJSON* item = root->child; item; item = item->next, ++i) {
+        try {
+            check_accepted(handlers::kTasks,
+                           handlers::read_body(handlers::kTasks, item, handlers::kBodyB),
+                           handlers::kBodyB);
+        } catch (const core::ApiError& e) {
+            core::ApiError renamed = db::batch_item_error(e, i);
+            require(renamed.status == e.status, "a batch item's refusal changed its status");
+            require(!renamed.errors.empty() &&
+                        renamed.errors[0].field.rfind("[" + std::to_string(i) + "]", 0) == 0,
+                    "a batch item's refusal does not name its index");
+            require(e.status == 400 || e.status == 422, "a batch item refused with another status");
         }
     }
 }
@@ -82,6 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;  // fuzz_json owns the parser
     }
     read_bodies(root.get());
+    read_batch(root.get());
     read_upload_form(root.get());
     return 0;
 }
