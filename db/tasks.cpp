@@ -172,8 +172,7 @@ constexpr Statement kRenumber{"task_renumber", R"sql(
     " AND ($6::date IS NULL OR t.due_date < $6)"    \
     " AND ($7::text IS NULL OR t.title ILIKE '%' || $7 || '%' ESCAPE '\\')"
 #define BOARD_KEY "(" STATUS_RANK("t") "::bigint * 1000000000 + t.position)"
-// One project's tasks in board order (column, then position). $2 is unused but typed, so that
-// both lists take the same parameters.
+// One project's tasks in board order (column, then position).
 constexpr Statement kListProjectTasks{"task_list_project",
                                       "SELECT " TASK_COLUMNS ", " BOARD_KEY R"sql( AS cursor_key
     FROM tasks t
@@ -183,7 +182,9 @@ constexpr Statement kListProjectTasks{"task_list_project",
     ORDER BY )sql" STATUS_RANK("t") R"sql(, t.position, t.id
     LIMIT $10)sql",
                                       kIdempotent};
-// Every visible task, newest first: the caller's personal board and the projects it sees.
+// Every visible task, newest first: the caller's personal board and the projects it sees. ($2,
+// the project filter, is always NULL here; it is typed so that both lists take one parameter
+// list.)
 constexpr Statement kListTasks{"task_list",
                                "SELECT " TASK_COLUMNS ", " CREATED_KEY R"sql( AS cursor_key
     FROM tasks t
