@@ -62,6 +62,10 @@ void walk(const cJSON* node, const std::string& where, Found& found) {
         const cJSON* name = cJSON_GetObjectItemCaseSensitive(c, "name");
         if (cJSON_IsString(name) && std::string(name->valuestring) == "title")
             schema = cJSON_GetObjectItemCaseSensitive(c, "schema");
+        // Only a session's title (its schemas, its routes' parameters): a task's is its own.
+        const bool session_place = where.find("Session") != std::string::npos ||
+                                   where.find("/sessions") != std::string::npos;
+        if (!session_place) schema = nullptr;
         if (const cJSON* max =
                 schema ? cJSON_GetObjectItemCaseSensitive(schema, "maxLength") : nullptr) {
             ++found.title_limits;
