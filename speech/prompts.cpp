@@ -90,25 +90,40 @@ std::string lower(std::string s) {
     return s;
 }
 
+// A recogniser word is one word; a hand-made or imported one may hold spaces or control
+// bytes ("call  sam\n"): each part is a word of its own, said at the same time.
+std::vector<std::string_view> parts_of(std::string_view word) {
+    std::vector<std::string_view> parts;
+    size_t b = 0;
+    for (size_t i = 0; i <= word.size(); ++i) {
+        if (i < word.size() && static_cast<unsigned char>(word[i]) > ' ') continue;
+        if (i > b) parts.push_back(word.substr(b, i - b));
+        b = i + 1;
+    }
+    return parts;
+}
+
 std::vector<Token> tokens_of(const Transcript& t) {
     std::vector<Token> out;
     double last_end = 0;
-    bool any = false;
     bool filled = false;
     for (const Word& w : t.words) {
-        std::string key = lexicon::normalize_word(w.word);
-        if (key.empty()) continue;
-        if (w.filler || lexicon::is_filler_word(key)) {
-            filled = true;
-            continue;
+        for (std::string_view part : parts_of(w.word)) {
+            std::string key = lexicon::normalize_word(part);
+            if (key.empty()) continue;
+            if (w.filler || lexicon::is_filler_word(key)) {
+                filled = true;
+                continue;
+            }
+            std::string text = display_text(part);
+            if (lower(text) != key) text = key;  // a markup or variant spelling: the rule's form
+            const bool first = out.empty();
+            const double gap = first ? 0 : std::max(0.0, w.start_s - last_end);
+            out.push_back(
+                {std::move(text), std::move(key), w.start_s, w.end_s, gap, filled && !first});
+            last_end = std::max(w.end_s, w.start_s);
+            filled = false;
         }
-        std::string text = display_text(w.word);
-        if (lower(text) != key) text = key;  // a markup or variant spelling: the rule's form
-        const double gap = any ? std::max(0.0, w.start_s - last_end) : 0;
-        out.push_back({std::move(text), std::move(key), w.start_s, w.end_s, gap, filled && any});
-        last_end = std::max(w.end_s, w.start_s);
-        any = true;
-        filled = false;
     }
     return out;
 }

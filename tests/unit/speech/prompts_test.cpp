@@ -242,6 +242,11 @@ TEST(Prompts, CapitalisedAndTrimmed) {
     EXPECT_EQ(split_prompts(words("i'll 0 0.2 0; ask 0.2 0.4 0; Sam, 0.4 0.6 0; if 0.6 0.7 0; "
                                   "i 0.7 0.8 0; may 0.8 1.0 0; leave. 1.0 1.3 0")),
               (Prompts{"I'll ask Sam if I may leave"}));
+    // A word holding spaces or control bytes (an imported transcript) is several words.
+    Transcript t;
+    t.words.push_back({"call  the\tbank ", 0, 0.6, 0.9, false});
+    t.words.push_back({"\n", 0.6, 0.7, 0.9, false});
+    EXPECT_EQ(split_prompts(t), (Prompts{"Call the bank"}));
     // Words out of order in time (a recogniser glitch) do not make negative pauses.
     EXPECT_EQ(split_prompts(words("call 1.0 1.3 0; sam 0.5 0.8 0")), (Prompts{"Call sam"}));
 }
