@@ -249,20 +249,21 @@ def main():
     tool = build_tool(build)
     work = tempfile.mkdtemp(prefix="prompt_split.")
     try:
-        ref, cuts, hands = {}, {}, {}
+        ref, ref_cuts, hands = {}, {}, {}
         asr = {v: {} for v in voices}
+        cuts = {v: {} for v in voices}  # each voice's own timeline
         heard = {v: {} for v in voices}
         for i, memo in enumerate(MEMOS):
             name = f"memo{i + 1}"
             for v in voices:
-                wav, cuts[name] = synthesise(memo, work, i + 1, v)
+                wav, cuts[v][name] = synthesise(memo, work, i + 1, v)
                 asr[v][name] = transcribe(rostrum, wav)
                 heard[v][name] = " ".join(w for w, _, _, _ in asr[v][name])
-            ref[name], _ = reference_words(memo)
+            ref[name], ref_cuts[name] = reference_words(memo)
             hands[name] = [hand_prompt(t) for t, _, _ in memo]
         hw, hcuts = harvard(rostrum)
 
-        print(f"memos: {len(MEMOS)}, hand cuts: {sum(len(c) for c in cuts.values())}, "
+        print(f"memos: {len(MEMOS)}, hand cuts: {sum(len(c) for c in ref_cuts.values())}, "
               f"hand prompts: {sum(len(h) for h in hands.values())}; cut match tolerance {TOL} s")
         print("rows: boundary precision / recall / F1 and exact prompts, per source of words")
         head = f"{'pause_s':>7}"
@@ -271,8 +272,8 @@ def main():
         print(head + f" | {'harvard (human)':>15}")
         for th in THRESHOLDS:
             row = f"{th:7.2f}"
-            for words in [ref] + [asr[v] for v in voices]:
-                p, r, f, x, h = totals(split(tool, words, th), cuts, hands)
+            for words, at in [(ref, ref_cuts)] + [(asr[v], cuts[v]) for v in voices]:
+                p, r, f, x, h = totals(split(tool, words, th), at, hands)
                 row += f" | {p:4.2f} {r:4.2f} {f:4.2f} {x:3d}/{h:<2d}"
             hv = split(tool, {"harvard": hw}, th)
             ph, rh, fh, _, _ = totals(hv, {"harvard": hcuts}, {"harvard": HARVARD_REF})
