@@ -462,6 +462,28 @@ std::optional<int64_t> ObjectReader::optional_int(const char* key, int64_t min, 
     return n;
 }
 
+std::optional<std::vector<std::string>> ObjectReader::optional_string_array(
+    const char* key, size_t min_items, size_t max_items, size_t min_chars, size_t max_chars) {
+    known_.insert(key);
+    const cJSON* v = find(key);
+    if (!v || cJSON_IsNull(v)) return std::nullopt;
+    if (!cJSON_IsArray(v)) throw field_bad_request(key, "must be an array of strings");
+    const size_t n = static_cast<size_t>(cJSON_GetArraySize(v));
+    if (n < min_items)
+        throw ApiError::unprocessable(key,
+                                      "must have at least " + std::to_string(min_items) + " items");
+    if (n > max_items)
+        throw ApiError::unprocessable(key,
+                                      "must have at most " + std::to_string(max_items) + " items");
+    std::vector<std::string> out;
+    out.reserve(n);
+    for (const cJSON* c = v->child; c; c = c->next) {
+        const std::string item = std::string(key) + "[" + std::to_string(out.size()) + "]";
+        out.push_back(read_string(c, item.c_str(), min_chars, max_chars));
+    }
+    return out;
+}
+
 void ObjectReader::finish() const {
     for (const cJSON* c = root_->child; c; c = c->next) {
         if (!c->string || known_.count(c->string) == 0) {

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/c_handles.h"
 #include "core/utf8.h"  // valid_utf8, utf8_length: JSON strings are UTF-8
@@ -50,6 +51,13 @@ class ObjectReader {
     // Integers: the JSON number must be integral and within [min, max]; 1e309, 1.5,
     // 9007199254740993 and "10" are refused rather than saturated or rounded.
     std::optional<int64_t> optional_int(const char* key, int64_t min, int64_t max);
+    // An array of strings with [min_items, max_items] elements, each within the character
+    // bounds: a non-array or a non-string element → 400, a count or an element out of bounds →
+    // 422 (an element's field is "key[i]"). JSON null reads as absent.
+    std::optional<std::vector<std::string>> optional_string_array(const char* key, size_t min_items,
+                                                                  size_t max_items,
+                                                                  size_t min_chars,
+                                                                  size_t max_chars);
 
     // Throws 400 naming the first key no accessor asked for.
     void finish() const;

@@ -61,11 +61,22 @@ bool valid_time_part(std::string_view t, size_t pos) {
 
 }  // namespace
 
-std::string rfc3339_or_throw(std::string_view t, const char* field) {
+namespace {
+// The YYYY-MM-DD that starts t, with a day the month has.
+bool starts_with_date(std::string_view t) {
     int y, mo, d;
-    bool ok = t.size() >= 10 && digits(t, 0, 4, y) && t[4] == '-' && digits(t, 5, 2, mo) &&
-              t[7] == '-' && digits(t, 8, 2, d) && y >= 1 && mo >= 1 && mo <= 12 && d >= 1 &&
-              d <= days_in_month(y, mo);
+    return t.size() >= 10 && digits(t, 0, 4, y) && t[4] == '-' && digits(t, 5, 2, mo) &&
+           t[7] == '-' && digits(t, 8, 2, d) && y >= 1 && mo >= 1 && mo <= 12 && d >= 1 &&
+           d <= days_in_month(y, mo);
+}
+}  // namespace
+
+bool is_calendar_date(std::string_view t) {
+    return t.size() == 10 && starts_with_date(t);
+}
+
+std::string rfc3339_or_throw(std::string_view t, const char* field) {
+    bool ok = starts_with_date(t);
     if (ok && t.size() > 10) ok = (t[10] == 'T' || t[10] == 't') && valid_time_part(t, 11);
     if (!ok)
         throw core::ApiError::bad_request("must be a date (YYYY-MM-DD) or an RFC 3339 time", field);

@@ -22,6 +22,8 @@ core::JsonPtr json_body(const fcgi::Request& req);
 // to 14:00 allowed) with every field in range; throws 400 naming `field` otherwise, so that
 // PostgreSQL never sees a value it would refuse.
 std::string rfc3339_or_throw(std::string_view text, const char* field);
+// Exactly YYYY-MM-DD, a day the month has (2026-02-29 and 2026-02-30 are not).
+bool is_calendar_date(std::string_view text);
 
 // Keyset cursors: opaque base64url of "<key>.<uuid>". Decoding throws 400 on anything else.
 std::string encode_cursor(const std::string& key, const std::string& id);

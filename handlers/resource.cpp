@@ -18,8 +18,9 @@ class InputBuilder {
     explicit InputBuilder(const Resource& res) { in_.res_ = &res; }
     void text(const char* name, std::string v) { in_.text_[name] = std::move(v); }
     void boolean(const char* name, bool v) { in_.bools_[name] = v; }
+    void list(const char* name, std::vector<std::string> v) { in_.lists_[name] = std::move(v); }
     void null(const char* name) { in_.nulls_.emplace_back(name); }
-    bool has(const char* name) const { return in_.text_.count(name) || in_.bools_.count(name); }
+    bool has(const char* name) const { return in_.has(name); }
     Input done() { return std::move(in_); }
 
   private:
@@ -30,6 +31,27 @@ namespace {
 
 // No bound given: any length a body may carry (the body limit bounds it anyway).
 constexpr size_t kUnbounded = 1 << 20;
+
+const char* json_type(Type t) {
+    switch (t) {
+        case Type::integer:
+            return "integer";
+        case Type::number:
+            return "number";
+        case Type::boolean:
+            return "boolean";
+        case Type::object:
+            return "object";
+        case Type::array:
+            return "array";
+        default:
+            return "string";
+    }
+}
+
+bool is_string(Type t) {
+    return std::string_view(json_type(t)) == "string";
+}
 
 size_t max_chars(const Field& f) {
     return f.max > 0 ? static_cast<size_t>(f.max) : kUnbounded;
@@ -54,6 +76,30 @@ bool is_one_of(const Field& f, std::string_view v) {
 std::string uuid_or_422(std::string v, const char* field) {
     if (!core::normalise_uuid(v)) throw core::ApiError::unprocessable(field, "must be a UUID");
     return v;
+}
+
+constexpr const char* kDateMessage = "must be a date (YYYY-MM-DD) that exists";
+
+std::string date_or_422(std::string v, const char* field) {
+    if (!is_calendar_date(v)) throw core::ApiError::unprocessable(field, kDateMessage);
+    return v;
+}
+
+// An array field's elements, read and (uuid items) normalised; "ids[3]" names a bad one.
+void read_json_array(core::ObjectReader& r, const Field& f, bool required, InputBuilder& in) {
+    const char* n = f.name;
+    if (required && !r.has(n)) throw core::ApiError::unprocessable(n, "is required");
+    const bool uuids = f.items == Type::uuid;
+    auto v =
+        r.optional_string_array(n, static_cast<size_t>(f.min_items),
+                                f.max_items > 0 ? static_cast<size_t>(f.max_items) : kUnbounded,
+                                uuids ? 0 : static_cast<size_t>(f.min), uuids ? 64 : max_chars(f));
+    if (!v) return;
+    if (uuids)
+        for (size_t i = 0; i < v->size(); ++i)
+            (*v)[i] = uuid_or_422(std::move((*v)[i]),
+                                  (std::string(n) + "[" + std::to_string(i) + "]").c_str());
+    in.list(n, std::move(*v));
 }
 
 void read_json_field(core::ObjectReader& r, const Field& f, bool required, InputBuilder& in) {
@@ -89,6 +135,17 @@ void read_json_field(core::ObjectReader& r, const Field& f, bool required, Input
             if (required && !r.has(n)) throw core::ApiError::unprocessable(n, "is required");
             if (auto v = r.optional_int(n, f.min, f.max)) in.text(n, std::to_string(*v));
             return;
+        case Type::date:
+            if (required && !r.has(n)) throw core::ApiError::unprocessable(n, "is required");
+            if (auto v = r.optional_string(n, 0, 64)) {
+                in.text(n, date_or_422(std::move(*v), n));
+            } else if ((f.use & kNullable) && r.has(n)) {
+                in.null(n);
+            }
+            return;
+        case Type::array:
+            read_json_array(r, f, required, in);
+            return;
         default:
             throw std::logic_error(std::string("read_body: no body reader for field ") + n);
     }
@@ -119,6 +176,17 @@ std::optional<std::string> Input::str(const char* name) const {
     return it->second;
 }
 
+std::optional<std::vector<std::string>> Input::list(const char* name) const {
+    must_declare(res_, name);
+    auto it = lists_.find(name);
+    if (it == lists_.end()) return std::nullopt;
+    return it->second;
+}
+
+bool Input::has(const char* name) const {
+    return text_.count(name) || bools_.count(name) || lists_.count(name);
+}
+
 std::optional<bool> Input::boolean(const char* name) const {
     must_declare(res_, name);
     auto it = bools_.find(name);
@@ -139,8 +207,15 @@ Input read_body(const Resource& res, const cJSON* root, unsigned body) {
     for (const Field& f : res.fields) {
         if (!(f.use & body)) continue;
         read_json_field(r, f, f.required & body, in);
-        // On create an absent field takes its default; a patch leaves it alone.
-        if ((body & kCreate) && f.def && !in.has(f.name)) in.text(f.name, f.def);
+        // On create an absent field takes its default; a patch leaves it alone. (An array's
+        // default is JSON: "[]", the one an array field may have.)
+        if ((body & kCreate) && f.def && !in.has(f.name)) {
+            if (f.type == Type::array) {
+                in.list(f.name, {});
+            } else {
+                in.text(f.name, f.def);
+            }
+        }
     }
     r.finish();
     return in.done();
@@ -157,6 +232,12 @@ Input read_form(const Resource& res, const std::map<std::string, std::string>& f
             continue;
         }
         const std::string& v = it->second;
+        if (f.type == Type::array)  // a form field is one string: no table puts an array there
+            throw std::logic_error(std::string("read_form: an array field in a form: ") + f.name);
+        if (f.type == Type::date) {
+            in.text(f.name, date_or_422(v, f.name));
+            continue;
+        }
         if (f.type == Type::enumeration && !is_one_of(f, v))
             throw core::ApiError::unprocessable(f.name, one_of_message(f));
         if (f.type == Type::uuid) {
@@ -185,11 +266,20 @@ Input read_filters(const Resource& res, const fcgi::Request& req) {
         auto q = req.query.get(f.name);
         if (!q) continue;
         std::string v(*q);
+        if (f.token && v == f.token) {
+            in.text(f.name, std::move(v));
+            continue;
+        }
         if (f.type == Type::enumeration && !is_one_of(f, v))
             throw core::ApiError::bad_request("unknown value", f.name);
         if (f.type == Type::uuid && !core::normalise_uuid(v))
             throw core::ApiError::bad_request("must be a UUID", f.name);
         if (f.type == Type::timestamp) v = rfc3339_or_throw(v, f.name);
+        if (f.type == Type::date && !is_calendar_date(v))
+            throw core::ApiError::bad_request(kDateMessage, f.name);
+        if (is_string(f.type) && f.max > 0 && core::utf8_length(v) > static_cast<size_t>(f.max))
+            throw core::ApiError::bad_request(
+                "must be at most " + std::to_string(f.max) + " characters", f.name);
         in.text(f.name, std::move(v));
     }
     return in.done();
@@ -226,6 +316,11 @@ void write_fields(core::JsonWriter& w, const Resource& res, const void* record) 
             case Value::boolean:
                 w.value(v.i != 0);
                 break;
+            case Value::list:
+                w.begin_array();
+                for (const std::string& item : *v.items) w.value(item);
+                w.end_array();
+                break;
         }
     }
 }
@@ -245,34 +340,24 @@ namespace {
 
 enum class Context { output, body, filter, form };
 
-const char* json_type(Type t) {
-    switch (t) {
-        case Type::integer:
-            return "integer";
-        case Type::number:
-            return "number";
-        case Type::boolean:
-            return "boolean";
-        case Type::object:
-            return "object";
-        case Type::array:
-            return "array";
-        default:
-            return "string";
-    }
-}
-
-bool is_string(Type t) {
-    return std::string_view(json_type(t)) == "string";
-}
-
 void write_field_schema(core::JsonWriter& w, const Field& f, Context c, unsigned body = 0) {
     if (f.type == Type::object && f.ref) {
         w.begin_object().field("$ref", std::string("#/components/schemas/") + f.ref).end_object();
         return;
     }
+    // A filter's extra word ("me") is a value the type's schema would refuse.
+    if (f.token && c == Context::filter) {
+        Field plain = f;
+        plain.token = nullptr;
+        w.begin_object().key("anyOf").begin_array();
+        write_field_schema(w, plain, c, body);
+        w.begin_object().field("const", f.token).end_object().end_array().end_object();
+        return;
+    }
     w.begin_object().key("type");
-    bool nullable = (f.use & kNullable) && (c == Context::output || (body & kPatch));
+    bool nullable =
+        (f.use & kNullable) &&
+        (c == Context::output || (body & (kPatch | kBodyA | kBodyB | kBodyC | kBodyD | kBodyE)));
     if (nullable) {
         w.begin_array().value(json_type(f.type)).value("null").end_array();
     } else {
@@ -281,21 +366,39 @@ void write_field_schema(core::JsonWriter& w, const Field& f, Context c, unsigned
     const char* format = f.format;
     if (f.type == Type::uuid) format = "uuid";
     if (f.type == Type::timestamp) format = "date-time";
+    if (f.type == Type::date) format = "date";
     if (format) w.field("format", format);
+    if (f.type == Type::array) {
+        w.key("items").begin_object().field("type", "string");
+        if (f.items == Type::uuid) w.field("format", "uuid");
+        if (f.items != Type::uuid && f.max > 0) {
+            if (f.min > 0) w.field("minLength", f.min);
+            w.field("maxLength", f.max);
+        }
+        w.end_object();
+        if (f.min_items > 0) w.field("minItems", f.min_items);
+        if (f.max_items > 0) w.field("maxItems", f.max_items);
+    }
     if (!f.values.empty()) {
         w.key("enum").begin_array();
         for (const char* v : f.values) w.value(v);
         w.end_array();
     }
     if (c != Context::output && is_string(f.type) && f.type != Type::uuid &&
-        f.type != Type::enumeration && f.max > 0) {
+        f.type != Type::enumeration && f.type != Type::date && f.max > 0) {
         if (f.min > 0) w.field("minLength", f.min);
         w.field("maxLength", f.max);
     }
-    if (!is_string(f.type) && f.max > f.min) w.field("minimum", f.min).field("maximum", f.max);
+    if (f.type != Type::array && !is_string(f.type) && f.max > f.min)
+        w.field("minimum", f.min).field("maximum", f.max);
     // A default is what an absent field becomes on create; a patch leaves it alone instead.
-    if (f.def && (c == Context::form || (c == Context::body && (body & kCreate))))
-        w.field("default", f.def);
+    if (f.def && (c == Context::form || (c == Context::body && (body & kCreate)))) {
+        if (f.type == Type::array) {
+            w.key("default").raw(f.def);
+        } else {
+            w.field("default", f.def);
+        }
+    }
     // A query parameter carries its description itself, beside the schema.
     if (*f.description && c != Context::filter && c != Context::form)
         w.field("description", f.description);

@@ -33,9 +33,11 @@ enum class Type : uint8_t {
     boolean,      // true / false
     uuid,         // a canonical UUID, lower-cased on input
     timestamp,    // RFC 3339 (output) or a date / RFC 3339 time (filters)
+    date,         // YYYY-MM-DD that exists (2026-02-30: 422 in a body, 400 in a filter)
     enumeration,  // one of Field::values
     object,       // already-rendered JSON (written by the handler: see Field::ref)
-    array,
+    array,        // a JSON array of strings (Field::items: string or uuid); min/max bound each
+                  // element's characters, min_items/max_items the count; def is JSON ("[]")
 };
 
 // Where a field appears. Body bits (kCreate, kPatch, kBodyA, kBodyB) name the request bodies
@@ -48,16 +50,20 @@ enum Use : unsigned {
     kBodyB = 16,      // a resource's fourth body
     kFilter = 32,     // a query parameter of its list route, named after the field
     kNullable = 64,   // null is a value (output: may be null; patch: null clears it)
+    kBodyC = 128,     // a resource's fifth body
+    kBodyD = 256,     // sixth
+    kBodyE = 512,     // seventh
     kStoredOnly = 0,  // neither: the handler reads it from the record (audio_path, user_id)
 };
-inline constexpr unsigned kBodies = kCreate | kPatch | kBodyA | kBodyB;
+inline constexpr unsigned kBodies = kCreate | kPatch | kBodyA | kBodyB | kBodyC | kBodyD | kBodyE;
 
 // A field's value as read from a record, without copying it.
 struct Value {
-    enum Kind : uint8_t { null, text, integer, number, boolean } kind = null;
+    enum Kind : uint8_t { null, text, integer, number, boolean, list } kind = null;
     std::string_view s;
     int64_t i = 0;
     double d = 0;
+    const std::vector<std::string>* items = nullptr;  // Kind::list
     Value() = default;
     Value(const std::string& v) : kind(text), s(v) {}
     // (Not `v ? *v : ""`: that makes a temporary std::string for the view to dangle into.)
@@ -67,6 +73,7 @@ struct Value {
     Value(double v) : kind(number), d(v) {}
     Value(const std::optional<double>& v) : kind(v ? number : null), d(v.value_or(0)) {}
     Value(bool v) : kind(boolean), i(v) {}
+    Value(const std::vector<std::string>& v) : kind(list), items(&v) {}
 };
 using Getter = Value (*)(const void* record);
 
@@ -85,6 +92,11 @@ struct Field {
     const char* ref = nullptr;     // Type::object: the component schema it follows
     // A field's own rule on top of its bounds (email: lower-cased, one '@'); throws 422.
     std::string (*normalise)(std::string_view) = nullptr;
+    Type items = Type::string;             // Type::array: its elements' type (string or uuid)
+    int64_t min_items = 0, max_items = 0;  // Type::array: the element count (max 0: unbounded)
+    // A filter: one word accepted besides the type's values, passed on as is ("me" for the
+    // caller's own id); the handler resolves it.
+    const char* token = nullptr;
 };
 
 // Reads member `m` of the record type `Rec` (declared with `using Rec = ...;` before a table).
@@ -113,6 +125,8 @@ class Input {
   public:
     std::optional<std::string> str(const char* name) const;
     std::optional<bool> boolean(const char* name) const;
+    std::optional<std::vector<std::string>> list(const char* name) const;  // a Type::array
+    bool has(const char* name) const;      // given a value (not null)
     bool is_null(const char* name) const;  // sent as JSON null (a kNullable patch field)
     std::string take(const char* name) { return std::move(text_.at(name)); }  // a required one
 
@@ -121,6 +135,7 @@ class Input {
     const Resource* res_ = nullptr;
     std::map<std::string, std::string, std::less<>> text_;
     std::map<std::string, bool, std::less<>> bools_;
+    std::map<std::string, std::vector<std::string>, std::less<>> lists_;
     std::vector<std::string> nulls_;
 };
 

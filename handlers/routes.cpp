@@ -48,6 +48,16 @@ constexpr Route kRoutes[] = {
     // Team tracker: projects and members (handlers/projects.cpp).
 
     // Team tracker: tasks, the board, moves, batches (handlers/tasks.cpp).
+    {"GET",    "/api/v1/tasks",                  tasks_list,      kAuth,                 "tasks_list",      &kTasks,    "limit cursor project_id status assignee_id priority due_before q"},
+    {"POST",   "/api/v1/tasks",                  tasks_create,    kAuth | kJsonBody,     "tasks_create",    &kTasks},
+    {"PATCH",  "/api/v1/tasks",                  tasks_batch_update, kAuth | kJsonBody,  "tasks_batch_update", &kTasks},
+    {"POST",   "/api/v1/tasks/batch-delete",     tasks_batch_delete, kAuth | kJsonBody,  "tasks_batch_delete", &kTasks},
+    {"GET",    "/api/v1/tasks/{id}",             tasks_get,       kAuth,                 "tasks_get",       &kTasks},
+    {"PUT",    "/api/v1/tasks/{id}",             tasks_replace,   kAuth | kJsonBody,     "tasks_replace",   &kTasks},
+    {"PATCH",  "/api/v1/tasks/{id}",             tasks_update,    kAuth | kJsonBody,     "tasks_update",    &kTasks},
+    {"DELETE", "/api/v1/tasks/{id}",             tasks_delete,    kAuth,                 "tasks_delete",    &kTasks},
+    {"POST",   "/api/v1/tasks/{id}/move",        tasks_move,      kAuth | kJsonBody,     "tasks_move",      &kTasks},
+    {"GET",    "/api/v1/projects/{id}/board",    projects_board,  kAuth,                 "projects_board",  &kTasks},
 
     // Team tracker: voice-to-tasks (handlers/task_memos.cpp).
 

@@ -18,7 +18,7 @@ struct Resource;
 extern const Resource kUsers;     // users.cpp
 extern const Resource kSessions;  // sessions.cpp
 // (tracker resources: one line each below)
-
+extern const Resource kTasks;  // tasks.cpp
 
 // health.cpp
 Response health_live(Request&, Ctx&);
@@ -55,12 +55,21 @@ Response sessions_reanalyze(Request&, Ctx&);
 // projects.cpp
 
 // tasks.cpp
+Response tasks_list(Request&, Ctx&);
+Response tasks_create(Request&, Ctx&);
+Response tasks_get(Request&, Ctx&);
+Response tasks_replace(Request&, Ctx&);
+Response tasks_update(Request&, Ctx&);
+Response tasks_delete(Request&, Ctx&);
+Response tasks_move(Request&, Ctx&);
+Response tasks_batch_update(Request&, Ctx&);
+Response tasks_batch_delete(Request&, Ctx&);
+Response projects_board(Request&, Ctx&);
 
 // task_memos.cpp
 
 // activity.cpp, reports.cpp
 
 // openai.cpp
-
 
 }  // namespace handlers
