@@ -62,6 +62,8 @@ constexpr Statement kProjectRules{"task_project_rules", R"sql(
 constexpr Statement kColumnState{"task_column_state", R"sql(
     SELECT (SELECT count(*) FROM tasks
             WHERE board_id = $1 AND status = $2 AND id IS DISTINCT FROM $3::uuid) AS n,
+           (SELECT coalesce(max(position) + 1, 0) FROM tasks
+            WHERE board_id = $1 AND status = $2 AND id IS DISTINCT FROM $3::uuid) AS next,
            (SELECT CASE WHEN jsonb_typeof(p.wip_limits -> $2) = 'number'
                         THEN (p.wip_limits ->> $2)::numeric::bigint END
             FROM projects p WHERE p.id = $1) AS wip_limit)sql"};
@@ -90,26 +92,38 @@ constexpr Statement kInsertTask{"task_insert", R"sql(
 // action: updated or moved).
 constexpr Statement kUpdateTask{"task_update", R"sql(
     WITH prev AS (SELECT * FROM tasks WHERE id = $1 FOR UPDATE),
-    t AS (
-        UPDATE tasks n SET
-            title = coalesce($2, n.title),
-            description = CASE WHEN $3::boolean THEN NULL ELSE coalesce($4, n.description) END,
-            status = coalesce($5, n.status),
-            priority = coalesce($6, n.priority),
-            assignee_id = CASE WHEN $7::boolean THEN NULL ELSE coalesce($8::uuid, n.assignee_id) END,
-            due_date = CASE WHEN $9::boolean THEN NULL ELSE coalesce($10::date, n.due_date) END,
-            labels = coalesce($11::text[], n.labels),
-            prompts = coalesce($12::text[], n.prompts),
-            project_id = CASE WHEN $13::boolean THEN NULL ELSE coalesce($14::uuid, n.project_id) END,
-            position = coalesce($15::integer, n.position),
-            updated_at = now()
-        FROM prev WHERE n.id = prev.id
-        RETURNING n.*, activity_changes()sql" SHOWN("prev") ", " SHOWN("n") R"sql() AS changes),
+    nv AS (
+        SELECT prev.id,
+               coalesce($2, prev.title) AS title,
+               CASE WHEN $3::boolean THEN NULL ELSE coalesce($4, prev.description) END AS description,
+               coalesce($5, prev.status) AS status,
+               coalesce($6, prev.priority) AS priority,
+               CASE WHEN $7::boolean THEN NULL ELSE coalesce($8::uuid, prev.assignee_id) END
+                   AS assignee_id,
+               CASE WHEN $9::boolean THEN NULL ELSE coalesce($10::date, prev.due_date) END AS due_date,
+               coalesce($11::text[], prev.labels) AS labels,
+               coalesce($12::text[], prev.prompts) AS prompts,
+               CASE WHEN $13::boolean THEN NULL ELSE coalesce($14::uuid, prev.project_id) END
+                   AS project_id,
+               coalesce($15::integer, prev.position) AS position
+        FROM prev),
+    d AS (SELECT nv.*, activity_changes()sql" SHOWN("prev") ", " SHOWN("nv") R"sql() AS changes
+          FROM prev, nv),
+    -- Nothing shown changes: the row is left alone (updated_at too), no entry is written.
+    u AS (
+        UPDATE tasks n SET title = d.title, description = d.description, status = d.status,
+            priority = d.priority, assignee_id = d.assignee_id, due_date = d.due_date,
+            labels = d.labels, prompts = d.prompts, project_id = d.project_id,
+            position = d.position, updated_at = now()
+        FROM d WHERE n.id = d.id AND d.changes <> '{}'
+        RETURNING n.*),
     a AS (
         INSERT INTO activity (actor_id, project_id, entity, entity_id, action, changes)
-        SELECT $16, t.project_id, 'task', t.id, $17, t.changes FROM t WHERE t.changes <> '{}')
-    SELECT )sql" TASK_COLUMNS ", " CREATED_KEY R"sql( AS cursor_key, t.changes <> '{}' AS changed
-    FROM t)sql"};
+        SELECT $16, u.project_id, 'task', u.id, $17, d.changes FROM u, d)
+    SELECT )sql" TASK_COLUMNS ", " CREATED_KEY R"sql( AS cursor_key, true AS changed FROM u AS t
+    UNION ALL
+    SELECT )sql" TASK_COLUMNS ", " CREATED_KEY R"sql( AS cursor_key, false AS changed FROM prev AS t
+    WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.changes <> '{}'))sql"};
 
 constexpr Statement kDeleteTask{"task_delete", R"sql(
     WITH t AS (DELETE FROM tasks WHERE id = $1 RETURNING *),
@@ -139,6 +153,10 @@ constexpr Statement kBatchDelete{"task_batch_delete", R"sql(
                                                           "t") R"sql(, NULL)
         FROM t)
     SELECT t.id, t.project_id, t.created_by FROM t)sql"};
+constexpr Statement kTasksByIds{"task_by_ids",
+                                "SELECT " TASK_COLUMNS ", " CREATED_KEY R"sql( AS cursor_key
+    FROM unnest($1::uuid[]) WITH ORDINALITY AS i(id, ord) JOIN tasks t ON t.id = i.id
+    ORDER BY i.ord)sql"};
 // Closes every gap of the boards' columns (after a batch delete), keeping the order.
 constexpr Statement kRenumber{"task_renumber", R"sql(
     UPDATE tasks t SET position = r.rn - 1
@@ -285,8 +303,11 @@ void check_board_rules(Db& db, const std::string& user_id,
 
 // The position a task takes last in (board, status), after the WIP check: 409 when the column
 // holds its limit already, unless forced. `task_id`: a task already on the board is not counted.
+// past_gaps: after the column's highest position rather than at its count (a batch renumbers
+// its boards once at its end, so their columns may have gaps until then).
 int64_t last_in_column(Db& db, const std::string& board, const std::string& status,
-                       const std::optional<std::string>& task_id, bool force) {
+                       const std::optional<std::string>& task_id, bool force,
+                       bool past_gaps = false) {
     Result res = db.exec(kColumnState, {board, status, task_id});
     Row r(res, 0);
     const int64_t n = r.i64("n");
@@ -295,7 +316,7 @@ int64_t last_in_column(Db& db, const std::string& board, const std::string& stat
                                                      " column is at its WIP limit of " +
                                                      std::to_string(r.i64("wip_limit")) +
                                                      " tasks; send force: true to exceed it");
-    return n;
+    return past_gaps ? r.i64("next") : n;
 }
 
 void shift(Db& db, const std::string& board, const std::string& status, int64_t from, int64_t to,
@@ -330,9 +351,10 @@ Task write_update(Db& db, const std::string& user_id, const std::string& id, con
 }
 
 // update_task with the task's board(s) already locked by the caller (or locked here: locking a
-// held advisory lock again is immediate).
+// held advisory lock again is immediate). in_batch: the old column's gap is left for the
+// batch's renumbering (one statement for all its items, not one shift per item).
 std::optional<Task> update_locked(Db& db, const std::string& user_id, const std::string& id,
-                                  const TaskChanges& c) {
+                                  const TaskChanges& c, bool in_batch = false) {
     auto old = locked_task(db, user_id, id);
     if (!old) return std::nullopt;
     std::optional<std::string> project = old->project_id;
@@ -351,8 +373,8 @@ std::optional<Task> update_locked(Db& db, const std::string& user_id, const std:
     std::optional<int64_t> position;
     if (board != old->board_id || status != old->status) {
         if (board != old->board_id) lock_board(db, board);
-        position = last_in_column(db, board, status, old->id, c.force);
-        shift(db, old->board_id, old->status, old->position + 1, kEnd, -1, old->id);
+        position = last_in_column(db, board, status, old->id, c.force, in_batch);
+        if (!in_batch) shift(db, old->board_id, old->status, old->position + 1, kEnd, -1, old->id);
     }
     bool changed = false;
     Task t = write_update(db, user_id, id, c, position, "updated", changed);
@@ -379,8 +401,9 @@ namespace {
 
 // The boards of a batch's ids, locked in id order (so two batches never wait on each other in
 // a cycle), plus `extra` boards it moves tasks to. TaskNotFound names the first id not visible.
-void lock_batch(Db& db, const std::string& user_id, const std::vector<std::string>& ids,
-                std::set<std::string> boards) {
+std::set<std::string> lock_batch(Db& db, const std::string& user_id,
+                                 const std::vector<std::string>& ids,
+                                 std::set<std::string> boards) {
     Result r = db.exec(kBatchBoards, {array_literal(ids), user_id});
     for (int i = 0; i < r.rows(); ++i) {
         Row row(r, i);
@@ -399,6 +422,7 @@ void lock_batch(Db& db, const std::string& user_id, const std::vector<std::strin
     }
     for (size_t i = 0; i < ids.size(); ++i)
         if (!found.count(ids[i])) throw TaskNotFound(i);
+    return boards;
 }
 
 }  // namespace
@@ -449,18 +473,21 @@ std::vector<Task> update_tasks(Db& db, const std::string& user_id,
             if (c.project_id) targets.insert(*c.project_id);
             if (c.clear_project) targets.insert(user_id);
         }
-        lock_batch(db, user_id, ids, std::move(targets));
-        std::vector<Task> out;
-        out.reserve(items.size());
+        std::set<std::string> boards = lock_batch(db, user_id, ids, std::move(targets));
         for (size_t i = 0; i < items.size(); ++i) {
             try {
-                auto t = update_locked(db, user_id, items[i].first, items[i].second);
-                if (!t) throw TaskNotFound(i);
-                out.push_back(std::move(*t));
+                if (!update_locked(db, user_id, items[i].first, items[i].second, true))
+                    throw TaskNotFound(i);
             } catch (const core::ApiError& e) {
                 throw batch_item_error(e, i);
             }
         }
+        db.exec(kRenumber, {array_literal(std::vector<std::string>(boards.begin(), boards.end()))});
+        // As they stand after the renumbering, in request order.
+        Result r = db.exec(kTasksByIds, {array_literal(ids)});
+        std::vector<Task> out;
+        out.reserve(items.size());
+        for (int i = 0; i < r.rows(); ++i) out.push_back(task_from(r, i));
         return out;
     });
 }
