@@ -311,6 +311,10 @@ class Memos(ApiCase):
             ("no token", lambda: upload_raw(clip, token=False), 401, None),
             ("bad token", lambda: upload_multipart([file_part(clip)], token="not.a.jwt"), 401, None),
         ]
+        # A column at its WIP limit: 409 as for POST /tasks, and the session goes with the task.
+        full = S.sql(f"INSERT INTO projects (owner_id, name, wip_limits) VALUES ('{uid('alice')}', "
+                     "'Full', '{\"todo\": 0}') RETURNING id")[0][0]
+        cases.append(("column at its WIP limit", lambda: upload_raw(clip, project_id=full), 409, None))
         for name, send, statuses, field in cases:
             with self.subTest(name):
                 self.refused(send, statuses, field)
