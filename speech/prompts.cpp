@@ -362,14 +362,16 @@ std::vector<std::string> split_prompts(const Transcript& t, const PromptRules& r
     return out;
 }
 
-std::string memo_title(const std::vector<std::string>& prompts) {
-    if (prompts.empty()) return "";
-    const std::string& p = prompts.front();
+namespace {
+
+// The longest prefix of `p` of at most `max` characters that ends at a word boundary (before a
+// space), or, when the first word alone is longer, its first `max` characters.
+std::string_view head_of(std::string_view p, size_t max) {
     size_t chars = 0;
-    size_t last_space = std::string::npos;  // a space with at most the limit before it
+    size_t last_space = std::string::npos;  // a space with at most `max` characters before it
     for (size_t i = 0; i < p.size(); ++i) {
         if (utf8_continuation(static_cast<unsigned char>(p[i]))) continue;
-        if (chars == kMemoTitleMaxChars) {
+        if (chars == max) {
             // One character too many: cut at the last word boundary, or inside the first word.
             return p.substr(0, last_space != std::string::npos && last_space > 0 ? last_space : i);
         }
@@ -377,6 +379,29 @@ std::string memo_title(const std::vector<std::string>& prompts) {
         ++chars;
     }
     return p;
+}
+
+}  // namespace
+
+std::string memo_title(const std::vector<std::string>& prompts) {
+    return prompts.empty() ? "" : std::string(head_of(prompts.front(), kMemoTitleMaxChars));
+}
+
+std::vector<std::string> fit_prompts(const std::vector<std::string>& prompts, size_t max_chars,
+                                     size_t max_count) {
+    std::vector<std::string> out;
+    for (const std::string& p : prompts) {
+        std::string_view rest = p;
+        while (!rest.empty() && out.size() < max_count) {
+            const std::string_view piece = head_of(rest, max_chars);
+            std::string s(piece);
+            if (s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+            out.push_back(std::move(s));
+            rest.remove_prefix(piece.size());
+            while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+        }
+    }
+    return out;
 }
 
 }  // namespace speech

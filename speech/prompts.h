@@ -51,4 +51,10 @@ inline constexpr size_t kMemoTitleMaxChars = 80;
 // character boundary). Empty when there are no prompts.
 std::string memo_title(const std::vector<std::string>& prompts);
 
+// The prompts within a store's bounds: each at most `max_chars` characters (a longer one goes on
+// in the next prompt, cut at a word boundary, capitalised), at most `max_count` of them (the
+// rest dropped: the whole text stays in the transcript). max_chars > 0.
+std::vector<std::string> fit_prompts(const std::vector<std::string>& prompts, size_t max_chars,
+                                     size_t max_count);
+
 }  // namespace speech

@@ -10,6 +10,11 @@
 namespace worker {
 namespace {
 
+// The Task resource's bounds on prompts (handlers/tasks.cpp: at most 100, each 1-1000
+// characters): what the worker stores, a client can send back unchanged with PUT or PATCH.
+constexpr size_t kMaxPromptChars = 1000;
+constexpr size_t kMaxPrompts = 100;
+
 // One statement: the memo's tasks locked, changed, and each change logged with
 // activity_changes (only the fields that moved; a task that would not change is not touched).
 // The title is replaced only while it is the upload's placeholder (title_from_memo, cleared
@@ -53,7 +58,8 @@ void announce(db::Db& db, const db::Row& task) {
 }  // namespace
 
 void fill_memo_prompts(db::Db& db, const std::string& session_id, const speech::Transcript& t) {
-    const std::vector<std::string> prompts = speech::split_prompts(t);
+    const std::vector<std::string> prompts =
+        speech::fit_prompts(speech::split_prompts(t), kMaxPromptChars, kMaxPrompts);
     const db::Result r = db.exec(
         kFillMemoPrompts, {session_id, db::array_literal(prompts), speech::memo_title(prompts)});
     for (int i = 0; i < r.rows(); ++i) announce(db, db::Row(r, i));

@@ -3,7 +3,8 @@
 // before it, so pauses land on both sides of the threshold), a duration byte, then the word
 // up to a ';' (any bytes, invalid UTF-8 included). Invariants: no crash; every prompt is
 // non-empty, trimmed, single-spaced and holds no filler word; spans are ordered; the title is
-// a prefix of the first prompt, at most 80 characters and cut at a character boundary.
+// a prefix of the first prompt, at most 80 characters and cut at a character boundary;
+// fit_prompts keeps its bounds.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -87,6 +88,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         require(title.size() == prompts[0].size() ||
                     (static_cast<unsigned char>(prompts[0][title.size()]) & 0xC0) != 0x80,
                 "a title cut inside a character");
+    }
+    // The store's bounds, small enough to cut often: every piece non-empty and within them.
+    const std::vector<std::string> fitted = speech::fit_prompts(prompts, 7, 3);
+    require(fitted.size() <= 3, "more prompts than the bound");
+    for (const std::string& p : fitted) {
+        require(!p.empty() && p.front() != ' ', "an empty or untrimmed fitted prompt");
+        require(chars(p) <= 7, "a fitted prompt over its bound");
     }
     return 0;
 }

@@ -274,5 +274,25 @@ TEST(MemoTitle, CountsCharactersNotBytes) {
     EXPECT_EQ(memo_title({word}), word.substr(0, 160));
 }
 
+TEST(FitPrompts, LongPromptsGoOnAndTheCountIsBounded) {
+    EXPECT_EQ(fit_prompts({"Call the bank", "Order paper"}, 1000, 100),
+              (Prompts{"Call the bank", "Order paper"}));
+    // Cut at the word boundary, the rest capitalised in the next prompt.
+    EXPECT_EQ(fit_prompts({"Call the bank now"}, 9, 100), (Prompts{"Call the", "Bank now"}));
+    EXPECT_EQ(fit_prompts({"Abcdefghij"}, 4, 100), (Prompts{"Abcd", "Efgh", "Ij"}));
+    EXPECT_EQ(fit_prompts({"One two", "Three", "Four"}, 3, 3), (Prompts{"One", "Two", "Thr"}));
+    // The store's bounds hold for any memo: 3 minutes without a pause is one long prompt.
+    std::string talk;
+    for (int i = 0; i < 120; ++i)
+        talk += (i ? " " : "") + std::string("write down the bank invoices");
+    const Prompts p = fit_prompts(split_prompts(spoken(talk)), 1000, 100);
+    ASSERT_EQ(p.size(), 4u);  // 3479 characters in pieces of at most 1000
+    for (const std::string& s : p) {
+        EXPECT_LE(s.size(), 1000u);
+        EXPECT_TRUE(s.front() >= 'A' && s.front() <= 'Z') << s;
+        EXPECT_NE(s.back(), ' ');
+    }
+}
+
 }  // namespace
 }  // namespace speech
