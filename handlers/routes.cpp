@@ -59,7 +59,9 @@ constexpr Route kRoutes[] = {
     {"POST",   "/api/v1/tasks/{id}/move",        tasks_move,      kAuth | kJsonBody,     "tasks_move",      &kTasks},
     {"GET",    "/api/v1/projects/{id}/board",    projects_board,  kAuth,                 "projects_board",  &kTasks},
 
-    // Team tracker: voice-to-tasks (handlers/task_memos.cpp).
+    // Team tracker: voice-to-tasks (handlers/task_memos.cpp). An upload, like POST /sessions:
+    // its fields may come as query parameters (a raw audio/* body).
+    {"POST",   "/api/v1/tasks/from-audio",       tasks_from_audio, kAuth | kStreamBody,  "tasks_from_audio", &kTasks,   "title project_id status priority"},
 
     // Team tracker: activity log and reports (handlers/activity.cpp, handlers/reports.cpp).
 

@@ -67,6 +67,7 @@ Response tasks_batch_delete(Request&, Ctx&);
 Response projects_board(Request&, Ctx&);
 
 // task_memos.cpp
+Response tasks_from_audio(Request&, Ctx&);
 
 // activity.cpp, reports.cpp
 

@@ -113,37 +113,6 @@ db::NewSession new_session_from(const std::map<std::string, std::string>& form, 
     return s;
 }
 
-// What a user over the job quota is told to wait: about the time a short job takes.
-constexpr int kQuotaRetryAfterS = 30;
-
-// jobs.max_queued_per_user: a user's queued and running jobs are bounded, so that one account
-// cannot fill the queue in front of everyone else.
-core::ApiError over_job_quota(const Ctx& ctx, int64_t pending) {
-    core::ApiError e = core::ApiError::too_many_requests(kQuotaRetryAfterS);
-    e.detail = "you have " + std::to_string(pending) +
-               " recordings waiting to be processed (the most allowed is " +
-               std::to_string(ctx.cfg.jobs_max_queued_per_user) + "); try again when they are done";
-    return e;
-}
-
-// The cheap early check an upload makes before its body is read. The exact one is
-// db::create_session's, in the transaction that enqueues (the user's enqueues serialised).
-void job_quota_or_throw(Ctx& ctx, const std::string& user_id) {
-    int64_t pending = db::count_pending_jobs(ctx.db, user_id);
-    if (pending >= ctx.cfg.jobs_max_queued_per_user) throw over_job_quota(ctx, pending);
-}
-
-// Runs a db::create_session or db::start_analysis under jobs.max_queued_per_user, its refusal
-// answered 429.
-template <class F>
-auto create_or_throw(Ctx& ctx, F&& f) {
-    try {
-        return f(db::JobQuota(ctx.cfg.jobs_max_queued_per_user));
-    } catch (const db::OverJobQuota& e) {
-        throw over_job_quota(ctx, e.pending);
-    }
-}
-
 }  // namespace
 
 Response sessions_create(Request& req, Ctx& ctx) {

@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/problem.h"
+#include "db/jobs.h"
 #include "fcgi/multipart.h"
 
 namespace handlers {
@@ -167,6 +168,26 @@ ReceivedAudio receive_audio(fcgi::Request& req, fcgi::Ctx& ctx,
         throw audio_problem(e);
     }
     return out;
+}
+
+namespace {
+
+// What a user over the job quota is told to wait: about the time a short job takes.
+constexpr int kQuotaRetryAfterS = 30;
+
+}  // namespace
+
+core::ApiError over_job_quota(const fcgi::Ctx& ctx, int64_t pending) {
+    core::ApiError e = core::ApiError::too_many_requests(kQuotaRetryAfterS);
+    e.detail = "you have " + std::to_string(pending) +
+               " recordings waiting to be processed (the most allowed is " +
+               std::to_string(ctx.cfg.jobs_max_queued_per_user) + "); try again when they are done";
+    return e;
+}
+
+void job_quota_or_throw(fcgi::Ctx& ctx, const std::string& user_id) {
+    int64_t pending = db::count_pending_jobs(ctx.db, user_id);
+    if (pending >= ctx.cfg.jobs_max_queued_per_user) throw over_job_quota(ctx, pending);
 }
 
 }  // namespace handlers

@@ -11,7 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config.h"
+#include "core/problem.h"
 #include "core/temp_file.h"
+#include "db/session_jobs.h"
 #include "fcgi/request.h"
 #include "fcgi/router.h"
 #include "speech/audio.h"
@@ -39,5 +42,25 @@ std::string audio_dir(const fcgi::Ctx& ctx);
 // deleted them. A file already missing is fine; any other failure is logged and left to the
 // worker's sweep of orphan files.
 void remove_audio_files(const fcgi::Ctx& ctx, const std::vector<std::string>& names);
+
+// jobs.max_queued_per_user: a user's queued and running jobs are bounded, so that one account
+// cannot fill the queue in front of everyone else. Every route that uploads audio for a job
+// (sessions, voice memos) answers the same 429.
+core::ApiError over_job_quota(const fcgi::Ctx& ctx, int64_t pending);
+
+// The cheap early check an upload makes before its body is read. The exact one is
+// db::create_session's, in the transaction that enqueues (the user's enqueues serialised).
+void job_quota_or_throw(fcgi::Ctx& ctx, const std::string& user_id);
+
+// Runs a db::create_session or db::start_analysis under jobs.max_queued_per_user, its refusal
+// answered 429.
+template <class F>
+auto create_or_throw(fcgi::Ctx& ctx, F&& f) {
+    try {
+        return f(db::JobQuota(ctx.cfg.jobs_max_queued_per_user));
+    } catch (const db::OverJobQuota& e) {
+        throw over_job_quota(ctx, e.pending);
+    }
+}
 
 }  // namespace handlers

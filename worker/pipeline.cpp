@@ -11,6 +11,7 @@
 #include "db/sessions.h"
 #include "speech/audio.h"
 #include "speech/metrics.h"
+#include "worker/memo_prompts.h"
 
 namespace worker {
 namespace {
@@ -113,6 +114,7 @@ void store(JobContext& ctx, const db::Job& job, const speech::Transcript* t, dou
     if (t) {
         db::replace_words(ctx.db, job.session_id, stored(*t));
         db::store_transcript(ctx.db, job.session_id, t->text, t->engine, duration_s);
+        fill_memo_prompts(ctx.db, job.session_id, *t);  // a memo's task gets its prompts
     }
     db::store_analysis(ctx.db, job.session_id, speech::analysis_json(a), a.wpm, a.fillers.per_min,
                        a.scores.overall);

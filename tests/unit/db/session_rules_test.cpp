@@ -35,7 +35,8 @@ struct Found {
 };
 
 // Walks the document: an enum naming any session kind must be the whole list (with the default
-// beside it, when there is one); a title's maxLength must be the limit.
+// beside it, when there is one); a session title's maxLength must be the limit (the sessions
+// routes and the Session* schemas: a task's title has its own limit, 500).
 void walk(const cJSON* node, const std::string& where, Found& found) {
     if (!node) return;
     if (cJSON_IsObject(node)) {
@@ -62,12 +63,11 @@ void walk(const cJSON* node, const std::string& where, Found& found) {
         const cJSON* name = cJSON_GetObjectItemCaseSensitive(c, "name");
         if (cJSON_IsString(name) && std::string(name->valuestring) == "title")
             schema = cJSON_GetObjectItemCaseSensitive(c, "schema");
-        // Only a session's title (its schemas, its routes' parameters): a task's is its own.
-        const bool session_place = where.find("Session") != std::string::npos ||
-                                   where.find("/sessions") != std::string::npos;
-        if (!session_place) schema = nullptr;
-        if (const cJSON* max =
-                schema ? cJSON_GetObjectItemCaseSensitive(schema, "maxLength") : nullptr) {
+        const bool of_a_session = where.find("/api/v1/sessions") != std::string::npos ||
+                                  where.find("/components/schemas/Session") != std::string::npos;
+        if (const cJSON* max = schema && of_a_session
+                                   ? cJSON_GetObjectItemCaseSensitive(schema, "maxLength")
+                                   : nullptr) {
             ++found.title_limits;
             EXPECT_EQ(max->valuedouble, static_cast<double>(db::kSessionTitleMaxChars))
                 << where << "/" << key;
