@@ -15,6 +15,7 @@
 #include "handlers/common.h"
 #include "handlers/resource.h"
 #include "handlers/routes.h"
+#include "handlers/sessions.h"
 #include "handlers/transcript_formats.h"
 #include "handlers/uploads.h"
 #include "speech/languages.h"
@@ -126,13 +127,6 @@ core::ApiError over_job_quota(const Ctx& ctx, int64_t pending) {
     return e;
 }
 
-// The cheap early check an upload makes before its body is read. The exact one is
-// db::create_session's, in the transaction that enqueues (the user's enqueues serialised).
-void job_quota_or_throw(Ctx& ctx, const std::string& user_id) {
-    int64_t pending = db::count_pending_jobs(ctx.db, user_id);
-    if (pending >= ctx.cfg.jobs_max_queued_per_user) throw over_job_quota(ctx, pending);
-}
-
 // Runs a db::create_session or db::start_analysis under jobs.max_queued_per_user, its refusal
 // answered 429.
 template <class F>
@@ -146,10 +140,16 @@ auto create_or_throw(Ctx& ctx, F&& f) {
 
 }  // namespace
 
-Response sessions_create(Request& req, Ctx& ctx) {
-    job_quota_or_throw(ctx, req.user().id);  // before the body is read
-    ReceivedAudio up = receive_audio(req, ctx, body_fields(kSessions, kCreate));
-    db::NewSession ns = new_session_from(up.fields, ctx);
+// The cheap early check an upload makes before its body is read. The exact one is
+// db::create_session's, in the transaction that enqueues (the user's enqueues serialised).
+void job_quota_or_throw(Ctx& ctx, const std::string& user_id) {
+    int64_t pending = db::count_pending_jobs(ctx.db, user_id);
+    if (pending >= ctx.cfg.jobs_max_queued_per_user) throw over_job_quota(ctx, pending);
+}
+
+db::Session store_upload(Request& req, Ctx& ctx, ReceivedAudio& up,
+                         const std::map<std::string, std::string>& form) {
+    db::NewSession ns = new_session_from(form, ctx);
     ns.id = core::new_uuid();
     ns.user_id = req.user().id;
     ns.audio_format = up.info.format;
@@ -168,6 +168,13 @@ Response sessions_create(Request& req, Ctx& ctx) {
         return db::create_session(ctx.db, ns, db::SessionStart::transcribe, quota);
     });
     guard.release();
+    return s;
+}
+
+Response sessions_create(Request& req, Ctx& ctx) {
+    job_quota_or_throw(ctx, req.user().id);  // before the body is read
+    ReceivedAudio up = receive_audio(req, ctx, body_fields(kSessions, kCreate));
+    db::Session s = store_upload(req, ctx, up, up.fields);
     return Response::json(202, session_json(s)).header("Location", "/api/v1/sessions/" + s.id);
 }
 
