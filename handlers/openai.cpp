@@ -14,12 +14,11 @@
 #include "core/json.h"
 #include "core/numbers.h"
 #include "core/problem.h"
-#include "core/utf8.h"
 #include "db/listen.h"
-#include "db/session_rules.h"
 #include "db/sessions.h"
 #include "db/settings.h"
 #include "fcgi/scoreboard.h"
+#include "handlers/openai_form.h"
 #include "handlers/routes.h"
 #include "handlers/sessions.h"
 #include "handlers/transcript_formats.h"
@@ -29,149 +28,10 @@
 namespace handlers {
 namespace {
 
-// The form fields OpenAI's API defines for this route (the `file` part aside). `prompt` and
-// `temperature` are Whisper's decoding knobs: accepted (clients send them) and ignored, since
-// the recorded pipeline's pocketsphinx search takes neither hints nor a temperature.
-constexpr std::string_view kFormFields[] = {
-    "model", "language", "prompt", "response_format", "temperature", "timestamp_granularities[]",
-    "stream"};
-
 // What a client over openai.max_waiting is told to wait: about a short clip's transcription.
 constexpr int kBusyRetryAfterS = 5;
-// OpenAI's own limit on `prompt` is 224 tokens; our form fields stop at 1 KiB anyway.
+// The route's name in the table (its scoreboard index counts the waiting requests).
 constexpr const char* kRouteName = "openai_transcriptions";
-
-enum class Format { json, text, srt, vtt, verbose_json };
-
-struct Options {
-    Format format = Format::json;
-    bool segments = true;  // verbose_json: segments (OpenAI's default granularity)
-    bool words = false;    // verbose_json: words (timestamp_granularities[]=word)
-    std::string language;  // our model id, e.g. en-us
-};
-
-// A refusal with OpenAI's `code`: carried in ApiError::type (a plain word, not a /problems/
-// URI) and written by openai_error() below.
-core::ApiError refusal(int status, std::string code, std::string message, std::string param = {}) {
-    std::vector<core::FieldError> errors;
-    if (!param.empty()) errors.push_back({param, message});
-    return core::ApiError(status, core::status_text(status), std::move(message), std::move(errors),
-                          std::move(code));
-}
-
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-}
-
-// OpenAI's `language` is ISO 639-1 ("en"); ours is a model directory ("en-us"). An installed
-// id is taken as it is; a two-letter code picks the default language when it is that language,
-// else the first installed variant of it. Anything else: 400 naming what is installed.
-std::string model_language(const Ctx& ctx, const std::optional<std::string>& given) {
-    if (!given || given->empty()) return speech::kDefaultLanguage;
-    std::string want = lower(*given);
-    std::vector<std::string> installed = speech::installed_languages(ctx.cfg.model_root);
-    if (std::find(installed.begin(), installed.end(), want) != installed.end()) return want;
-    bool iso = want.size() == 2 &&
-               std::all_of(want.begin(), want.end(), [](char c) { return c >= 'a' && c <= 'z'; });
-    if (iso) {
-        std::string def = speech::kDefaultLanguage;
-        if (def.rfind(want + "-", 0) == 0 &&
-            std::find(installed.begin(), installed.end(), def) != installed.end())
-            return def;
-        for (const std::string& l : installed)
-            if (l.rfind(want + "-", 0) == 0) return l;
-    }
-    std::string list;
-    for (const std::string& l : installed) list += (list.empty() ? "" : ", ") + l;
-    throw refusal(400, "unsupported_language",
-                  "language '" + given->substr(0, 32) +
-                      "' is not installed; installed: " + (list.empty() ? "none" : list) +
-                      " (ISO 639-1 codes such as 'en' name them too)",
-                  "language");
-}
-
-std::optional<std::string> field(const ReceivedAudio& up, const char* name) {
-    auto it = up.fields.find(name);
-    if (it == up.fields.end()) return std::nullopt;
-    return it->second;
-}
-
-Format read_format(const std::optional<std::string>& given) {
-    if (!given || *given == "json") return Format::json;
-    if (*given == "text") return Format::text;
-    if (*given == "srt") return Format::srt;
-    if (*given == "vtt") return Format::vtt;
-    if (*given == "verbose_json") return Format::verbose_json;
-    throw refusal(400, "invalid_value",
-                  "response_format must be json, text, srt, vtt or verbose_json",
-                  "response_format");
-}
-
-// temperature: a number from 0 to 1, as OpenAI checks it; the value itself is not used.
-void check_temperature(const std::optional<std::string>& given) {
-    if (!given) return;
-    char* end = nullptr;
-    double t = std::strtod(given->c_str(), &end);
-    if (given->empty() || *end != '\0' || !(t >= 0 && t <= 1))
-        throw refusal(400, "invalid_value", "temperature must be a number from 0 to 1",
-                      "temperature");
-}
-
-Options read_options(const Ctx& ctx, const ReceivedAudio& up) {
-    Options o;
-    auto model = field(up, "model");
-    if (!model || model->empty())
-        throw refusal(400, "missing_required_parameter",
-                      "model is required (any value: the answer names the engine)", "model");
-    if (auto stream = field(up, "stream"); stream && *stream != "false")
-        throw refusal(400, "unsupported_value", "stream is not supported; send stream=false",
-                      "stream");
-    o.format = read_format(field(up, "response_format"));
-    check_temperature(field(up, "temperature"));
-    if (auto g = field(up, "timestamp_granularities[]")) {
-        o.segments = false;
-        size_t from = 0;
-        for (;;) {
-            size_t comma = g->find(',', from);
-            std::string v = g->substr(from, comma == std::string::npos ? comma : comma - from);
-            if (v == "word") {
-                o.words = true;
-            } else if (v == "segment") {
-                o.segments = true;
-            } else {
-                throw refusal(400, "invalid_value",
-                              "timestamp_granularities[] takes segment and word",
-                              "timestamp_granularities[]");
-            }
-            if (comma == std::string::npos) break;
-            from = comma + 1;
-        }
-        if (o.format != Format::verbose_json)
-            throw refusal(400, "invalid_value",
-                          "timestamp_granularities[] needs response_format=verbose_json",
-                          "timestamp_granularities[]");
-    }
-    o.language = model_language(ctx, field(up, "language"));
-    return o;
-}
-
-// The session's title: the uploaded file's name without directories, if it is printable
-// UTF-8, cut to the title limit (characters).
-std::string title_from(const std::string& filename) {
-    std::string name = filename.substr(filename.find_last_of("/\\") + 1);
-    if (!core::valid_utf8(name)) return "";
-    for (unsigned char c : name)
-        if (c < 0x20 || c == 0x7f) return "";
-    if (core::utf8_length(name) <= db::kSessionTitleMaxChars) return name;
-    size_t chars = 0, i = 0;
-    while (i < name.size() && chars < db::kSessionTitleMaxChars) {
-        i += core::utf8_sequence_length(name, i);
-        ++chars;
-    }
-    return name.substr(0, i);
-}
 
 int own_route_index() {
     static const int index = [] {
@@ -194,10 +54,10 @@ void waiting_bound_or_throw(const Ctx& ctx) {
     for (const fcgi::WorkerSlot& slot : ctx.board->slots)
         if (slot.pid.load() != 0 && slot.route.load() == mine) ++in_route;
     if (in_route <= ctx.cfg.openai_max_waiting) return;
-    core::ApiError e =
-        refusal(429, "rate_limit_exceeded",
-                "too many transcriptions are waiting at once (the most allowed is " +
-                    std::to_string(ctx.cfg.openai_max_waiting) + "); retry after a few seconds");
+    core::ApiError e = openai_refusal(
+        429, "rate_limit_exceeded",
+        "too many transcriptions are waiting at once (the most allowed is " +
+            std::to_string(ctx.cfg.openai_max_waiting) + "); retry after a few seconds");
     e.headers.emplace_back("Retry-After", std::to_string(kBusyRetryAfterS));
     throw e;
 }
@@ -225,8 +85,9 @@ std::optional<db::Session> wait_for_job(Ctx& ctx, const std::string& user_id,
         if (look) {
             auto s = db::find_session(ctx.db, user_id, session_id);
             if (!s)
-                throw refusal(404, "session_deleted",
-                              "session " + session_id + " was deleted before it was transcribed");
+                throw openai_refusal(
+                    404, "session_deleted",
+                    "session " + session_id + " was deleted before it was transcribed");
             if (finished(*s)) return s;
         }
         if (left.count() <= 0) return std::nullopt;
@@ -255,12 +116,12 @@ core::ApiError with_session(core::ApiError e, const std::string& session_id) {
     std::string error = s.error.value_or("processing failed");
     if (auto status = client_fault_status(error)) {
         if (auto path = db::delete_session(ctx.db, user_id, s.id)) remove_audio_files(ctx, {*path});
-        throw refusal(*status, *status == 413 ? "file_too_long" : "invalid_file",
-                      "the audio file could not be transcribed: " + error, "file");
+        throw openai_refusal(*status, *status == 413 ? "file_too_long" : "invalid_file",
+                             "the audio file could not be transcribed: " + error, "file");
     }
     throw with_session(
-        refusal(500, "transcription_failed",
-                "the transcription failed (" + error + "); it is kept as session " + s.id),
+        openai_refusal(500, "transcription_failed",
+                       "the transcription failed (" + error + "); it is kept as session " + s.id),
         s.id);
 }
 
@@ -292,7 +153,7 @@ double avg_logprob(const std::vector<db::StoredWord>& words, size_t from, size_t
 }
 
 std::string verbose_json(const db::Session& s, const std::vector<db::StoredWord>& words,
-                         const Options& o) {
+                         const OpenAiOptions& o) {
     core::JsonWriter w;
     w.begin_object().field("task", "transcribe");
     const char* name = language_name(s.language);
@@ -349,20 +210,20 @@ std::string verbose_json(const db::Session& s, const std::vector<db::StoredWord>
     return w.take();
 }
 
-Response transcription(Ctx& ctx, const db::Session& s, const Options& o) {
+Response transcription(Ctx& ctx, const db::Session& s, const OpenAiOptions& o) {
     std::string text = s.transcript_text.value_or("");
     Response r = [&] {
         switch (o.format) {
-            case Format::text:
+            case OpenAiFormat::text:
                 return Response::text(200, "text/plain", text + "\n");
-            case Format::srt:
+            case OpenAiFormat::srt:
                 return Response::text(200, "text/plain",
                                       render_srt(db::session_words(ctx.db, s.id)));
-            case Format::vtt:
+            case OpenAiFormat::vtt:
                 return Response::text(200, "text/vtt", render_vtt(db::session_words(ctx.db, s.id)));
-            case Format::verbose_json:
+            case OpenAiFormat::verbose_json:
                 return Response::json(200, verbose_json(s, db::session_words(ctx.db, s.id), o));
-            case Format::json:
+            case OpenAiFormat::json:
                 break;
         }
         core::JsonWriter w;
@@ -428,19 +289,20 @@ Response openai_error(const core::ApiError& e, const Request& req) {
 Response openai_transcriptions(Request& req, Ctx& ctx) {
     waiting_bound_or_throw(ctx);
     job_quota_or_throw(ctx, req.user().id);  // before the body is read, as POST /sessions
-    ReceivedAudio up = receive_audio(req, ctx, kFormFields);
-    Options o = read_options(ctx, up);
-    std::map<std::string, std::string> form{
-        {"kind", "practice"}, {"title", title_from(up.filename)}, {"language", o.language}};
+    ReceivedAudio up = receive_audio(req, ctx, kOpenAiFormFields);
+    OpenAiOptions o = read_openai_form(up.fields, speech::installed_languages(ctx.cfg.model_root));
+    std::map<std::string, std::string> form{{"kind", "practice"},
+                                            {"title", title_from_filename(up.filename)},
+                                            {"language", o.language}};
     db::Session s = store_upload(req, ctx, up, form);
     std::optional<db::Session> done = wait_for_job(ctx, req.user().id, s.id);
     if (!done) {
         throw with_session(
-            refusal(504, "timeout",
-                    "the transcription is not done after " +
-                        std::to_string(ctx.cfg.openai_max_wait_s) +
-                        " s; it goes on and is kept as session " + s.id +
-                        ": GET /api/v1/sessions/" + s.id + "/transcript when it is done"),
+            openai_refusal(504, "timeout",
+                           "the transcription is not done after " +
+                               std::to_string(ctx.cfg.openai_max_wait_s) +
+                               " s; it goes on and is kept as session " + s.id +
+                               ": GET /api/v1/sessions/" + s.id + "/transcript when it is done"),
             s.id);
     }
     if (done->status == "failed") job_failed(ctx, req.user().id, *done);
