@@ -246,6 +246,22 @@ const std::vector<Row>& rows() {
         int_row("jobs.max_queued_per_user",
                 "jobs a user may have queued or running; more uploads/reanalyses answer 429",
                 &Config::jobs_max_queued_per_user, 50, 1, 100000),
+        // The OpenAI-compatible route holds its FastCGI worker while the job runs on `rostrum
+        // worker`: the wait must end before the master's api.request_timeout_s (checked below),
+        // and only some of the workers may wait at once so that the rest of the API still runs.
+        int_row("openai.max_wait_s",
+                "seconds POST /v1/audio/transcriptions waits for its job before 504 (the session "
+                "is kept); at most api.request_timeout_s - 10",
+                &Config::openai_max_wait_s, 100, 1, 3600),
+        Row{{"openai.max_waiting",
+             "POST /v1/audio/transcriptions requests in progress at once (each holds an API "
+             "worker); more answer 429 with Retry-After (default half of api.workers, at least 1)",
+             false},
+            [](Config& c) { return std::to_string(std::max(1, c.api_workers / 2)); },
+            [](Config& c, const std::string& t) {
+                return parse_int(t, 1, 256, c.openai_max_waiting);
+            },
+            [](const Config& c) { return std::to_string(c.openai_max_waiting); }},
         int_row("worker.sweep_age_s",
                 "audio files with no session (and audio/tmp leftovers) older than this are removed",
                 &Config::worker_sweep_age_s, 3600, 1, 30 * 86400),
@@ -413,6 +429,13 @@ Config load_config(bool prepare_secret) {
         }
     }
     c.run_dir = c.data_dir + "/run";
+    // A worker past api.request_timeout_s is killed by the master: a transcription's wait must
+    // end before it, with room to answer (10 s).
+    if (c.openai_max_wait_s > c.api_request_timeout_s - kOpenAiAnswerMarginS)
+        throw ConfigError("openai.max_wait_s must be at most api.request_timeout_s - " +
+                          std::to_string(kOpenAiAnswerMarginS) + " (got " +
+                          std::to_string(c.openai_max_wait_s) + " with api.request_timeout_s " +
+                          std::to_string(c.api_request_timeout_s) + ")");
     if (prepare_secret) require_jwt_secret(c);
     return c;
 }

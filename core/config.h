@@ -65,7 +65,13 @@ struct Config {
     int live_max_queued_s;  // live.max_queued_s: audio a stream may have waiting for its lane
     int live_max_ahead_s;   // live.max_ahead_s: audio beyond real time before 1008
     int live_max_streams;   // live.max_streams: open /ws/transcribe sockets (4 x decoders); 503
+
+    int openai_max_wait_s;   // openai.max_wait_s: /v1/audio/transcriptions waits this long; 504
+    int openai_max_waiting;  // openai.max_waiting: such requests at once per pool; 429 beyond
 };
+
+// openai.max_wait_s ends at least this long before api.request_timeout_s (checked at load).
+constexpr int kOpenAiAnswerMarginS = 10;
 
 // /ws/transcribe's sample_rate is at most this (vosk's range is 8000..48000).
 constexpr int kLiveMaxSampleRate = 48000;

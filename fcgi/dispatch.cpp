@@ -41,23 +41,31 @@ Response run(Request& req, Ctx& ctx, const App& app, const Route& route) {
     return route.handler(req, ctx);
 }
 
+// A routed request's error in its route's shape (problem+json unless the route says otherwise).
+Response error_response(const core::ApiError& e, const Request& req, const Route* route) {
+    if (route && route->render_error) return route->render_error(e, req);
+    return Response::problem(e, req.request_id);
+}
+
 }  // namespace
 
 Outcome dispatch(Request& req, Ctx& ctx, const App& app, const Router& router, WorkerSlot* slot) {
     Outcome out;
+    const Route* routed = nullptr;
     try {
         // Before routing: a Host we do not serve gets nothing else, whichever front (nginx,
         // a CGI server, a direct FastCGI client) passed the request on.
         require_allowed_host(req, ctx.cfg.site_hosts);
         const Route& route = router.match(req);
+        routed = &route;
         out.route_index = router.index_of(route);
         if (slot) slot->route.store(out.route_index);
         out.response = run(req, ctx, app, route);
     } catch (const core::ApiError& e) {
-        out.response = Response::problem(e, req.request_id);
+        out.response = error_response(e, req, routed);
     } catch (const std::exception& e) {
         if (auto mapped = app.map_error(e, req)) {
-            out.response = Response::problem(*mapped, req.request_id);
+            out.response = error_response(*mapped, req, routed);
             return out;
         }
         // A bug: answer 500 with the request id, log once, and let the worker exit so that
@@ -65,7 +73,7 @@ Outcome dispatch(Request& req, Ctx& ctx, const App& app, const Router& router, W
         core::LogContext lc{req.request_id, {}, req.route_name};
         core::log_line(core::LogLevel::error, lc, std::string("internal error: ") + e.what());
         core::ApiError err(500, core::status_text(500), "internal error; quote the request id");
-        out.response = Response::problem(err, req.request_id);
+        out.response = error_response(err, req, routed);
         out.fatal = true;
     }
     return out;

@@ -10,6 +10,7 @@
 #include "fcgi/response.h"
 
 namespace core {
+class ApiError;
 struct Config;
 struct TokenSettings;
 }  // namespace core
@@ -34,6 +35,10 @@ struct Ctx {
 };
 
 using Handler = Response (*)(Request&, Ctx&);
+// How a route answers its refusals when its clients expect another shape than problem+json
+// (OpenAI's {"error": {...}} on /v1/audio/transcriptions): every ApiError of the request once
+// it is routed (authentication, body checks, unknown parameters, the handler's own).
+using ErrorRenderer = Response (*)(const core::ApiError&, const Request&);
 
 enum RouteFlags : unsigned {
     kPublic = 0,
@@ -56,6 +61,8 @@ struct Route {
     // The query parameters it takes, space-separated ("limit cursor kind"); any other is
     // refused before the handler runs. The OpenAPI document lists them from the resource.
     const char* query = "";
+    // Renders the route's errors; null: problem+json, as every route of the API.
+    ErrorRenderer render_error = nullptr;
 };
 
 // Refuses a query parameter the route does not name (a typo, or ?sort=...;DROP, never passes

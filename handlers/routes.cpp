@@ -66,6 +66,7 @@ constexpr Route kRoutes[] = {
     // Team tracker: activity log and reports (handlers/activity.cpp, handlers/reports.cpp).
 
     // Compatibility: OpenAI's transcription API at the site root (handlers/openai.cpp).
+    {"POST",   "/v1/audio/transcriptions",       openai_transcriptions, kAuth | kStreamBody, "openai_transcriptions", nullptr, "", openai_error},
 
 };
 // clang-format on

@@ -72,5 +72,8 @@ Response tasks_from_audio(Request&, Ctx&);
 // activity.cpp, reports.cpp
 
 // openai.cpp
+Response openai_transcriptions(Request&, Ctx&);
+// Its refusals in OpenAI's error shape (the route's render_error).
+Response openai_error(const core::ApiError&, const Request&);
 
 }  // namespace handlers

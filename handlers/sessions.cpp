@@ -15,6 +15,7 @@
 #include "handlers/common.h"
 #include "handlers/resource.h"
 #include "handlers/routes.h"
+#include "handlers/sessions.h"
 #include "handlers/transcript_formats.h"
 #include "handlers/uploads.h"
 #include "speech/languages.h"
@@ -115,10 +116,9 @@ db::NewSession new_session_from(const std::map<std::string, std::string>& form, 
 
 }  // namespace
 
-Response sessions_create(Request& req, Ctx& ctx) {
-    job_quota_or_throw(ctx, req.user().id);  // before the body is read
-    ReceivedAudio up = receive_audio(req, ctx, body_fields(kSessions, kCreate));
-    db::NewSession ns = new_session_from(up.fields, ctx);
+db::Session store_upload(Request& req, Ctx& ctx, ReceivedAudio& up,
+                         const std::map<std::string, std::string>& form) {
+    db::NewSession ns = new_session_from(form, ctx);
     ns.id = core::new_uuid();
     ns.user_id = req.user().id;
     ns.audio_format = up.info.format;
@@ -137,6 +137,13 @@ Response sessions_create(Request& req, Ctx& ctx) {
         return db::create_session(ctx.db, ns, db::SessionStart::transcribe, quota);
     });
     guard.release();
+    return s;
+}
+
+Response sessions_create(Request& req, Ctx& ctx) {
+    job_quota_or_throw(ctx, req.user().id);  // before the body is read
+    ReceivedAudio up = receive_audio(req, ctx, body_fields(kSessions, kCreate));
+    db::Session s = store_upload(req, ctx, up, up.fields);
     return Response::json(202, session_json(s)).header("Location", "/api/v1/sessions/" + s.id);
 }
 

@@ -45,16 +45,19 @@ class UploadSink : public fcgi::PartSink {
             if (saw_file_) throw core::ApiError::bad_request("more than one file part", "file");
             saw_file_ = true;
             in_file_ = true;
+            if (h.filename) filename = *h.filename;
             return;
         }
         if (std::find(allowed_.begin(), allowed_.end(), h.name) == allowed_.end())
             throw core::ApiError::bad_request("unknown form field '" + h.name.substr(0, 64) + "'",
                                               h.name.substr(0, 64));
-        if (fields.count(h.name))
+        bool array = h.name.size() > 2 && h.name.ends_with("[]");
+        if (fields.count(h.name) && !array)
             throw core::ApiError::bad_request("form field given twice", h.name);
         in_file_ = false;
         current_ = h.name;
-        fields[current_];
+        std::string& v = fields[current_];
+        if (!v.empty()) v += ',';  // a repeated `x[]`: one more value of the array
     }
 
     void on_part_data(const char* data, size_t n) override {
@@ -69,6 +72,7 @@ class UploadSink : public fcgi::PartSink {
 
     bool saw_file() const { return saw_file_; }
     std::map<std::string, std::string> fields;
+    std::string filename;  // the file part's, as sent
 
   private:
     core::TempFile& file_;
@@ -81,7 +85,7 @@ class UploadSink : public fcgi::PartSink {
 
 void receive_multipart(fcgi::Request& req, core::TempFile& file,
                        std::span<const std::string_view> allowed, int64_t max_bytes,
-                       std::map<std::string, std::string>& fields) {
+                       std::map<std::string, std::string>& fields, std::string& filename) {
     UploadSink sink(file, allowed, max_bytes);
     fcgi::MultipartParser parser(fcgi::multipart_boundary(req.content_type), sink);
     std::vector<char> buf(kChunk);
@@ -93,6 +97,7 @@ void receive_multipart(fcgi::Request& req, core::TempFile& file,
             throw core::ApiError::bad_request("form field is not valid UTF-8 text", name);
     }
     fields = std::move(sink.fields);
+    filename = std::move(sink.filename);
 }
 
 void receive_raw(fcgi::Request& req, core::TempFile& file,
@@ -155,7 +160,8 @@ ReceivedAudio receive_audio(fcgi::Request& req, fcgi::Ctx& ctx,
     try {
         out.file = std::make_unique<core::TempFile>(audio_dir(ctx) + "/tmp");
         if (multipart) {
-            receive_multipart(req, *out.file, text_fields, ctx.cfg.upload_max_bytes, out.fields);
+            receive_multipart(req, *out.file, text_fields, ctx.cfg.upload_max_bytes, out.fields,
+                              out.filename);
         } else {
             receive_raw(req, *out.file, text_fields, ctx.cfg.upload_max_bytes, out.fields);
         }

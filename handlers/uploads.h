@@ -24,14 +24,16 @@ namespace handlers {
 struct ReceivedAudio {
     std::unique_ptr<core::TempFile> file;       // uncommitted: removed unless committed
     std::map<std::string, std::string> fields;  // the text fields that were sent
+    std::string filename;                       // the file part's filename, as sent (or empty)
     speech::AudioInfo info;                     // format and duration, sniffed from content
 };
 
-// Streams the body to disk and probes it. Throws ApiError: 400 malformed multipart, two file
-// parts, a text field given twice or over 1 KiB, an unknown field; 411/400 no body;
-// 413 over upload.max_bytes or (from the header) upload.max_seconds; 415 not audio (by
-// content), a Content-Encoding, an unsupported Content-Type; 422 no audio in it / invalid
-// header; 507 disk full. Nothing is left on disk when it throws.
+// Streams the body to disk and probes it. A field named `x[]` may repeat (form arrays, as
+// OpenAI's clients send timestamp_granularities[]): its values are joined with ','. Throws
+// ApiError: 400 malformed multipart, two file parts, another text field given twice or over 1 KiB,
+// an unknown field; 411/400 no body; 413 over upload.max_bytes or (from the header)
+// upload.max_seconds; 415 not audio (by content), a Content-Encoding, an unsupported Content-Type;
+// 422 no audio in it / invalid header; 507 disk full. Nothing is left on disk when it throws.
 ReceivedAudio receive_audio(fcgi::Request& req, fcgi::Ctx& ctx,
                             std::span<const std::string_view> text_fields);
 

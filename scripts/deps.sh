@@ -59,3 +59,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -f "$here/web/package.json" ] && { [ ! -f "$here/web/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ] || [ ! -d "$here/web/node_modules/playwright-core" ]; }; then
     (cd "$here/web" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# OpenAI's own client library, which tests/api/test_openai.py drives against /v1/ (a test
+# dependency only, pinned by tests/clients/package-lock.json; it runs no install scripts).
+if [ -f "$here/tests/clients/package.json" ] && [ ! -f "$here/tests/clients/node_modules/openai/package.json" ]; then
+    (cd "$here/tests/clients" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi

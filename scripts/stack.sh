@@ -96,6 +96,7 @@ render() {  # render TEMPLATE OUT
         -e "s|@AUTH_BURST@|${ROSTRUM_AUTH_BURST:-20}|g" \
         -e "s|@NGINX_WORKERS@|${ROSTRUM_NGINX_WORKERS:-auto}|g" \
         -e "s|@DATA_DIR@|$DATA|g" \
+        -e "s|@OPENAI_READ_TIMEOUT@|$(( ${ROSTRUM_OPENAI_MAX_WAIT_S:-100} + 15 ))|g" \
         -e "s|@UPLOAD_BODY_MAX@|$(( ${ROSTRUM_UPLOAD_MAX_BYTES:-209715200} + 1048576 ))|g" \
         -e "s|@USER_LINE@|${NGINX_USER:+user $NGINX_USER;}|g" \
         -e "s|@SERVER_NAME@|${ROSTRUM_SERVER_NAME:-localhost}|g" \

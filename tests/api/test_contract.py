@@ -150,6 +150,10 @@ def body_for(op):
         return b"grant_type=password", "application/x-www-form-urlencoded"
     if any(t.startswith("audio/") for t in content):
         return WAV, "audio/wav"
+    if "multipart/form-data" in content:  # an upload form: the file part alone
+        b = "contract" + uuid.uuid4().hex
+        head = f'--{b}\r\nContent-Disposition: form-data; name="file"; filename="t.wav"\r\n\r\n'
+        return head.encode() + WAV + f"\r\n--{b}--\r\n".encode(), f"multipart/form-data; boundary={b}"
     if content:
         raise AssertionError(f"no contract body for request type(s) {sorted(content)}: add one to body_for")
     return None, None
@@ -185,6 +189,18 @@ class Contract(ApiCase):
         body = self.assertProblem(r, status, why)
         self.assertTrue(isinstance(body.get("request_id"), str) and body["request_id"], f"{why}: no request_id: {r}")
         return body
+
+    def refused_as_documented(self, op, r, status, why):
+        """A 4xx in the shape the operation documents: problem+json (refused()), or OpenAI's
+        error object for `x-rostrum-errors: openai` (POST /v1/audio/transcriptions), its `param`
+        read as the problem's errors[].field."""
+        if op.get("x-rostrum-errors") != "openai":
+            return self.refused(r, status, why)
+        self.assertEqual(r.status, status, f"{why}: {r}")
+        e = r.json().get("error")
+        self.assertEqual(set(e or {}), {"message", "type", "param", "code"}, f"{why}: not OpenAI's shape: {r}")
+        self.assertTrue(r.header("x-request-id"), f"{why}: no x-request-id: {r}")
+        return {"errors": [{"field": e["param"]}] if e["param"] else []}
 
     def snapshot(self):
         """The database's fingerprint once the fixtures' jobs are done (only a request changes
@@ -224,7 +240,8 @@ class Contract(ApiCase):
             path, _ = self.concrete(p)
             for why, headers in (("no token", None), ("malformed token", {"Authorization": "Bearer x.y.z"})):
                 with self.subTest(route=f"{m} {p}", why=why):
-                    self.refused(call(m, path, op, headers=headers), 401, f"{m} {p} with {why}")
+                    self.refused_as_documented(op, call(m, path, op, headers=headers), 401,
+                                               f"{m} {p} with {why}")
             checked += 1
         self.assertGreater(checked, 0)
 
@@ -273,7 +290,7 @@ class Contract(ApiCase):
                 token = ADMIN["token"] if admin_only(op) else (owner or A["token"])
                 before = self.snapshot()
                 r = call(m, path, op, token=token if needs_token(op) else None, query=f"?{UNKNOWN}=1")
-                body = self.refused(r, 422, f"{m} {p}?{UNKNOWN}=1")
+                body = self.refused_as_documented(op, r, 422, f"{m} {p}?{UNKNOWN}=1")
                 fields = [e.get("field") for e in body.get("errors", [])]
                 self.assertIn(UNKNOWN, fields, f"{m} {p}: errors[].field must name the parameter: {r}")
                 self.unchanged(before, f"{m} {p}")

@@ -4,18 +4,21 @@
 // within the field's bounds in characters, arrays within their counts, dates that exist. A
 // top-level array goes through the batch reader's shape (PATCH /tasks): every item as a
 // TaskBatchItem, a refusal renamed "[i].field" with its status kept.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/json.h"
 #include "core/problem.h"
 #include "core/utf8.h"
 #include "db/tasks.h"
 #include "handlers/common.h"
+#include "handlers/openai_form.h"
 #include "handlers/resource.h"
 #include "handlers/routes.h"
 
@@ -113,6 +116,30 @@ void read_upload_form(const cJSON* root) {
     });
 }
 
+// The same form as POST /v1/audio/transcriptions reads it: a refusal is a 400 naming a field
+// with OpenAI's code; an accepted form's language is an installed one. The file name is the
+// form's "title" member: its title is UTF-8 within the title limit.
+void read_openai_form(const cJSON* root) {
+    if (!cJSON_IsObject(root)) return;
+    std::map<std::string, std::string> form;
+    for (const cJSON* c = root->child; c; c = c->next)
+        if (cJSON_IsString(c) && c->string) form[c->string] = c->valuestring;
+    static const std::vector<std::string> installed = {"en-test", "en-us", "fr-fr"};
+    try {
+        handlers::OpenAiOptions o = handlers::read_openai_form(form, installed);
+        require(std::find(installed.begin(), installed.end(), o.language) != installed.end(),
+                "an accepted OpenAI form names a language that is not installed");
+    } catch (const core::ApiError& e) {
+        require(e.status == 400 && !e.errors.empty() && !e.type.empty(),
+                "an OpenAI form refused other than 400 with a param and a code");
+    }
+    if (auto it = form.find("title"); it != form.end()) {
+        std::string t = handlers::title_from_filename(it->second);
+        require(core::valid_utf8(t) && core::utf8_length(t) <= 200,
+                "a title from a file name is not UTF-8 within 200 characters");
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -126,5 +153,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     read_bodies(root.get());
     read_batch(root.get());
     read_upload_form(root.get());
+    read_openai_form(root.get());
     return 0;
 }

@@ -147,6 +147,35 @@ TEST(Config, LiveBackPressureDefaults) {
     EXPECT_THROW(core::load_config(false), core::ConfigError);
 }
 
+// /v1/audio/transcriptions holds an API worker while it waits: the wait ends before the master's
+// request deadline (else the master would kill the worker mid-answer), and only half of the
+// workers may wait by default.
+TEST(Config, OpenAiWaitFitsTheRequestDeadline) {
+    Env env;
+    env.set("ROSTRUM_DATA_DIR", temp_dir());
+    env.set("ROSTRUM_API_WORKERS", "6");
+    core::Config c = core::load_config(false);
+    EXPECT_EQ(c.openai_max_wait_s, 100);
+    EXPECT_EQ(c.openai_max_waiting, 3);
+    env.set("ROSTRUM_API_WORKERS", "1");
+    EXPECT_EQ(core::load_config(false).openai_max_waiting, 1);
+    env.set("ROSTRUM_OPENAI_MAX_WAIT_S", "111");  // api.request_timeout_s 120 - 10 = 110
+    try {
+        core::load_config(false);
+        ADD_FAILURE() << "a wait past the request deadline was accepted";
+    } catch (const core::ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("api.request_timeout_s"), std::string::npos)
+            << e.what();
+    }
+    env.set("ROSTRUM_API_REQUEST_TIMEOUT_S", "121");
+    EXPECT_EQ(core::load_config(false).openai_max_wait_s, 111);
+    env.set("ROSTRUM_OPENAI_MAX_WAIT_S", "0");
+    EXPECT_THROW(core::load_config(false), core::ConfigError);
+    env.set("ROSTRUM_OPENAI_MAX_WAIT_S", "1");
+    env.set("ROSTRUM_OPENAI_MAX_WAITING", "0");
+    EXPECT_THROW(core::load_config(false), core::ConfigError);
+}
+
 TEST(Config, ShortSecretRefused) {
     Env env;
     env.set("ROSTRUM_DATA_DIR", temp_dir());
