@@ -18,6 +18,14 @@ struct Resource;
 extern const Resource kUsers;     // users.cpp
 extern const Resource kSessions;  // sessions.cpp
 // (tracker resources: one line each below)
+extern const Resource kProjects;  // projects.cpp
+Response projects_list(Request&, Ctx&);
+Response projects_create(Request&, Ctx&);
+Response projects_get(Request&, Ctx&);
+Response projects_update(Request&, Ctx&);
+Response projects_delete(Request&, Ctx&);
+Response project_members_add(Request&, Ctx&);
+Response project_members_remove(Request&, Ctx&);
 
 
 // health.cpp
@@ -53,6 +61,13 @@ Response sessions_transcript(Request&, Ctx&);
 Response sessions_reanalyze(Request&, Ctx&);
 
 // projects.cpp
+Response projects_list(Request&, Ctx&);
+Response projects_create(Request&, Ctx&);
+Response projects_get(Request&, Ctx&);
+Response projects_update(Request&, Ctx&);
+Response projects_delete(Request&, Ctx&);
+Response project_members_add(Request&, Ctx&);
+Response project_members_remove(Request&, Ctx&);
 
 // tasks.cpp
 
