@@ -487,8 +487,8 @@ std::optional<std::vector<std::string>> ObjectReader::optional_string_array(cons
     if (!cJSON_IsArray(v)) throw field_bad_request(key, "must be an array");
     const size_t n = static_cast<size_t>(cJSON_GetArraySize(v));
     if (n > max_items) {
-        throw ApiError::unprocessable(
-            key, "must have at most " + std::to_string(max_items) + " items");
+        throw ApiError::unprocessable(key,
+                                      "must have at most " + std::to_string(max_items) + " items");
     }
     std::vector<std::string> out;
     out.reserve(n);
@@ -507,7 +507,8 @@ std::optional<std::vector<std::pair<std::string, int64_t>>> ObjectReader::option
     if (!cJSON_IsObject(v)) throw field_bad_request(key, "must be an object");
     std::vector<std::pair<std::string, int64_t>> out;
     for (const cJSON* item = v->child; item; item = item->next) {
-        const std::string name = std::string(key) + "." + echoed_key(item->string ? item->string : "");
+        const std::string name =
+            std::string(key) + "." + echoed_key(item->string ? item->string : "");
         out.emplace_back(item->string ? item->string : "",
                          bounded_integer(item, name.c_str(), min, max));
     }

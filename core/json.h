@@ -54,14 +54,14 @@ class ObjectReader {
     std::optional<int64_t> optional_int(const char* key, int64_t min, int64_t max);
     // An array of strings (labels, member ids): at most max_items, each within the character
     // bounds; an item's error names it "key[i]". Null reads as absent, like the others.
-    std::optional<std::vector<std::string>> optional_string_array(const char* key,
-                                                                  size_t max_items,
+    std::optional<std::vector<std::string>> optional_string_array(const char* key, size_t max_items,
                                                                   size_t min_chars,
                                                                   size_t max_chars);
     // An object of integers ({"todo": 3}), in the body's key order; a value's error names it
     // "key.sub" (the wrong type 400, out of [min, max] 422).
-    std::optional<std::vector<std::pair<std::string, int64_t>>> optional_int_object(
-        const char* key, int64_t min, int64_t max);
+    std::optional<std::vector<std::pair<std::string, int64_t>>> optional_int_object(const char* key,
+                                                                                    int64_t min,
+                                                                                    int64_t max);
 
     // Throws 400 naming the first key no accessor asked for.
     void finish() const;

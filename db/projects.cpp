@@ -6,7 +6,7 @@ namespace {
 
 // What an activity entry compares (activity_changes of two of these gives {field: [old, new]}).
 // member_ids are not in it: each member change has its own 'member' entry.
-#define PROJECT_SNAPSHOT(p)                                                                  \
+#define PROJECT_SNAPSHOT(p)                                                                 \
     "jsonb_build_object('name', " p ".name, 'description', " p ".description, 'status', " p \
     ".status, 'owner_id', " p ".owner_id, 'wip_limits', " p ".wip_limits)"
 
@@ -86,7 +86,8 @@ constexpr Statement kInsertProject{"insert_project", R"sql(
         INSERT INTO activity (actor_id, project_id, entity, entity_id, action, changes)
         SELECT $1, x.project_id, x.entity, x.entity_id, x.action, x.changes
         FROM (SELECT 1 AS k, p.id AS project_id, 'project' AS entity, p.id AS entity_id,
-                     'created' AS action, activity_changes(NULL, )sql" PROJECT_SNAPSHOT("p") R"sql() AS changes
+                     'created' AS action,
+                     activity_changes(NULL, )sql" PROJECT_SNAPSHOT("p") R"sql() AS changes
               FROM p
               UNION ALL
               SELECT 2, p.id, 'member', m.user_id, 'added', '{}'::jsonb FROM p, m) x
@@ -203,8 +204,8 @@ std::optional<Project> find_project(Db& db, const std::string& caller_id, const 
 
 std::vector<Project> list_projects(Db& db, const std::string& caller_id, const ProjectFilter& f,
                                    int limit) {
-    Result r = db.exec(kListProjects,
-                       {caller_id, f.status, f.q, f.before_key, f.before_id, std::to_string(limit)});
+    Result r = db.exec(kListProjects, {caller_id, f.status, f.q, f.before_key, f.before_id,
+                                       std::to_string(limit)});
     std::vector<Project> out;
     out.reserve(r.rows());
     for (int i = 0; i < r.rows(); ++i) out.push_back(project_from(r, i));
@@ -258,8 +259,8 @@ std::vector<std::string> add_members(Db& db, const std::string& actor_id,
                                      const std::vector<std::string>& user_ids) {
     if (user_ids.empty()) return {};
     std::vector<std::string> out;
-    for (auto& v : db.exec(kAddMembers, {actor_id, project_id, array_literal(user_ids)})
-                       .single_column())
+    for (auto& v :
+         db.exec(kAddMembers, {actor_id, project_id, array_literal(user_ids)}).single_column())
         out.push_back(*v);
     return out;
 }

@@ -43,6 +43,8 @@ std::vector<Project> list_projects(Db& db, const std::string& caller_id, const P
 
 // May `user_id` see the project (project_role not NULL)? What links a session to a project.
 bool project_visible(Db& db, const std::string& project_id, const std::string& user_id);
+// The 422 sentence for a project_id that names no project the caller can see.
+inline constexpr const char* kProjectNotVisible = "must be a project you can see";
 
 // --- changes: each in the caller's transaction ----------------------------------------------
 

@@ -12,11 +12,13 @@
 //  - PATCH owner_id hands the project to one of its current members (owner or admin): the new
 //    owner leaves member_ids and the previous owner joins them, unless the same PATCH sends
 //    member_ids, which is then the exact member set.
+//  - A PATCH after which the caller no longer sees the project (an owner handing it over and
+//    leaving the members in the same request) answers 204: there is nothing it may read.
 //  - PATCH member_ids and wip_limits replace the whole value; a removed member's tasks in the
 //    project are unassigned (Jira's behaviour), each with its own 'task' entry and task.updated.
+#include "db/projects.h"
 #include "core/problem.h"
 #include "db/events.h"
-#include "db/projects.h"
 #include "handlers/common.h"
 #include "handlers/resource.h"
 #include "handlers/routes.h"
@@ -155,13 +157,11 @@ void announce(Ctx& ctx, const std::string& actor, const std::string& project_id,
 }
 
 // PATCH owner_id: one of the project's members (as it stands), or the owner (no change).
-std::optional<std::string> new_owner_or_422(Ctx& ctx, const Input& in,
-                                            const db::LockedProject& p) {
+std::optional<std::string> new_owner_or_422(Ctx& ctx, const Input& in, const db::LockedProject& p) {
     auto owner = in.str("owner_id");
     if (!owner || *owner == p.owner_id) return std::nullopt;
     if (!contains(p.member_ids, *owner) || db::first_bad_member(ctx.db, {*owner}, p.owner_id))
-        throw core::ApiError::unprocessable("owner_id",
-                                            "must be an active member of the project");
+        throw core::ApiError::unprocessable("owner_id", "must be an active member of the project");
     return owner;
 }
 
@@ -197,8 +197,8 @@ Response projects_create(Request& req, Ctx& ctx) {
 }
 
 Response projects_get(Request& req, Ctx& ctx) {
-    return Response::json(200,
-                          project_json_or_404(ctx, req.user().id, std::string(req.path_param("id"))));
+    return Response::json(
+        200, project_json_or_404(ctx, req.user().id, std::string(req.path_param("id"))));
 }
 
 Response projects_update(Request& req, Ctx& ctx) {
@@ -218,16 +218,19 @@ Response projects_update(Request& req, Ctx& ctx) {
         std::vector<std::string> target = given ? *given : minus(p.member_ids, {owner});
         if (new_owner && !given) target.push_back(p.owner_id);
         if (new_owner) db::drop_member_row(ctx.db, id, *new_owner);
-        db::ProjectChanges c{in.str("name"),       in.str("description"), in.str("status"),
-                             in.str("wip_limits"), new_owner,             in.is_null("description")};
+        db::ProjectChanges c{in.str("name"),   in.str("description"),
+                             in.str("status"), in.str("wip_limits"),
+                             new_owner,        in.is_null("description")};
         db::update_project(ctx.db, caller, id, c);
         std::vector<std::string> tasks;
         remove_and_tell(ctx, caller, id, minus(minus(p.member_ids, target), {owner}), tasks);
         db::add_members(ctx.db, caller, id, minus(target, p.member_ids));
         announce(ctx, caller, id, tasks);
-        std::string json = project_json_or_404(ctx, caller, id);
+        auto after = db::find_project(ctx.db, caller, id);
         tx.commit();
-        return Response::json(200, json);
+        // An owner who handed the project over and left it in the same request sees it no more.
+        if (!after) return Response::no_content();
+        return Response::json(200, to_json(kProjects, *after));
     });
 }
 
@@ -256,7 +259,8 @@ Response project_members_add(Request& req, Ctx& ctx) {
         Input in = read_body(kProjects, body.get(), kAddMember);
         std::string user = in.take("user_id");
         if (user == p.owner_id)
-            throw core::ApiError::conflict("user_id", "the project's owner is not added as a member");
+            throw core::ApiError::conflict("user_id",
+                                           "the project's owner is not added as a member");
         if (db::first_bad_member(ctx.db, {user}, p.owner_id))
             throw core::ApiError::unprocessable("user_id", "is not an active user");
         if (!db::add_members(ctx.db, caller, id, {user}).empty()) announce(ctx, caller, id, {});
