@@ -5,6 +5,7 @@ activity entries in the same transaction (kept after a delete), events on /ws/ev
 project's audience only (a removed member hears once, then nothing), and project_id on
 uploads and saved live streams. One stack; nothing sleeps to synchronise."""
 import asyncio
+import concurrent.futures
 import json
 import os
 import sys
@@ -356,6 +357,35 @@ class Projects(ApiCase):
         self.assertEqual((p["owner_id"], p["member_ids"], p["permissions"]), (MEMBER["id"], [], ALL))
         for who in (OWNER, heir):
             self.refused(S.get(f"{API}/projects/{pid}", token=who["token"]), 404)
+
+    def test_concurrent_member_changes_and_a_delete_serialise(self):
+        """Each change locks the project row and decides there: 12 adds at once all land (one
+        entry each), and patches racing a delete answer 200 before it or 404 after it, never 5xx."""
+        pid = made(OWNER)["id"]
+        users = [new_user() for _ in range(12)]
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            statuses = list(pool.map(lambda u: add_member(OWNER, pid, u["id"]).status, users))
+        self.assertEqual(statuses, [200] * 12)
+        members = S.get(f"{API}/projects/{pid}", token=OWNER["token"]).json()["member_ids"]
+        self.assertEqual(sorted(members), sorted(u["id"] for u in users))
+        added = [e for e in activity(pid) if e[0] == "member" and e[2] == "added"]
+        self.assertEqual(len(added), 12)
+        for u in users[:4]:
+            task(pid, OWNER["id"], u["id"], users.index(u))
+
+        def change(i):
+            if i == 6:
+                return S.request("DELETE", f"{API}/projects/{pid}", token=OWNER["token"]).status
+            if i % 2:
+                return remove_member(OWNER, pid, users[i]["id"]).status
+            return patch(OWNER, pid, {"name": f"n{i}"}).status
+
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            statuses = list(pool.map(change, range(12)))
+        self.assertEqual(statuses[6], 204)
+        self.assertTrue(all(s in (200, 204, 404) for s in statuses), statuses)
+        self.assertEqual(S.sql(f"SELECT count(*) FROM projects WHERE id = '{pid}'"), [["0"]])
+        self.assertEqual(activity(pid)[-1][2], "deleted", "nothing is recorded after the deletion")
 
     # --- activity and events ---------------------------------------------------------------
     def test_activity_entries_of_create_and_patch(self):

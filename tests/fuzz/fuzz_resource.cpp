@@ -28,6 +28,18 @@ void check_accepted(const handlers::Resource& res, const handlers::Input& in, un
     for (const handlers::Field& f : res.fields) {
         if (!(f.use & body)) continue;
         if (f.type == handlers::Type::boolean) continue;
+        if (f.type == handlers::Type::array) {
+            auto items = in.list(f.name);
+            require(
+                !items || f.max_items == 0 || static_cast<int64_t>(items->size()) <= f.max_items,
+                "an accepted array has more items than its field's max_items");
+            for (const auto& s : items.value_or(std::vector<std::string>{})) {
+                require(core::valid_utf8(s), "an accepted item is not UTF-8");
+                require(f.items != handlers::Type::uuid || s.size() == 36,
+                        "an accepted uuid item is not a UUID");
+            }
+            continue;
+        }
         auto v = in.str(f.name);
         if (!v) continue;
         require(core::valid_utf8(*v), "an accepted field is not UTF-8");
@@ -51,7 +63,7 @@ void refused_cleanly(F&& f) {
 
 void read_bodies(const cJSON* root) {
     using namespace handlers;
-    for (const Resource* res : {&kUsers, &kSessions}) {
+    for (const Resource* res : {&kUsers, &kSessions, &kProjects}) {
         for (const Body& b : res->bodies) {
             if (b.file) continue;  // a multipart upload: its form is read below
             refused_cleanly([&] { check_accepted(*res, read_body(*res, root, b.bit), b.bit); });
