@@ -486,21 +486,28 @@ class Projects(ApiCase):
         r = S.get(f"/ws/transcribe?token={OWNER['token']}&project_id={pid}", headers=headers)
         self.refused(r, 400, "project_id")  # only with save=1
 
-        async def save():
+        async def save(project, before_eof=lambda: None):
             async with websockets.connect(f"ws://127.0.0.1:{S.port}/ws/transcribe?token={OWNER['token']}"
-                                          f"&save=1&project_id={pid}", max_size=None) as ws:
+                                          f"&save=1&project_id={project}", max_size=None) as ws:
                 await ws.send(json.dumps({"config": {"sample_rate": 16000}}))
                 await ws.send(b"\0\0" * 16000)
                 await asyncio.wait_for(ws.recv(), 30)
+                before_eof()
                 await ws.send('{"eof": 1}')
                 while True:
                     m = json.loads(await asyncio.wait_for(ws.recv(), 30))
                     if "session_id" in m:
                         return m["session_id"]
 
-        sid = asyncio.run(save())
+        sid = asyncio.run(save(pid))
         s = S.get(f"{API}/sessions/{sid}", token=OWNER["token"]).json()
         self.assertEqual(s["project_id"], pid)
+        # a project deleted while the stream runs costs the recording its link, not the recording
+        doomed = made(OWNER)["id"]
+        sid = asyncio.run(save(doomed, lambda: self.assertEqual(
+            S.request("DELETE", f"{API}/projects/{doomed}", token=OWNER["token"]).status, 204)))
+        s = S.get(f"{API}/sessions/{sid}", token=OWNER["token"]).json()
+        self.assertEqual((s["project_id"], s["duration_s"]), (None, 1.0))
 
 
 if __name__ == "__main__":
