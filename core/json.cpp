@@ -447,19 +447,26 @@ std::optional<bool> ObjectReader::optional_bool(const char* key) {
     return cJSON_IsTrue(v);
 }
 
+namespace {
+// The integer a JSON number holds, exactly, or 400/422 naming `name` (optional_int's rules).
+int64_t bounded_integer(const cJSON* v, const char* name, int64_t min, int64_t max) {
+    if (!cJSON_IsNumber(v)) throw field_bad_request(name, "must be an integer");
+    const char* literal = number_literal(v);
+    const int64_t n =
+        literal ? integer_from_literal(literal, name) : integer_from_double(v->valuedouble, name);
+    if (n < min || n > max) {
+        throw ApiError::unprocessable(
+            name, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return n;
+}
+}  // namespace
+
 std::optional<int64_t> ObjectReader::optional_int(const char* key, int64_t min, int64_t max) {
     known_.insert(key);
     const cJSON* v = find(key);
     if (!v || cJSON_IsNull(v)) return std::nullopt;
-    if (!cJSON_IsNumber(v)) throw field_bad_request(key, "must be an integer");
-    const char* literal = number_literal(v);
-    const int64_t n =
-        literal ? integer_from_literal(literal, key) : integer_from_double(v->valuedouble, key);
-    if (n < min || n > max) {
-        throw ApiError::unprocessable(
-            key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    }
-    return n;
+    return bounded_integer(v, key, min, max);
 }
 
 std::optional<std::vector<std::string>> ObjectReader::optional_string_array(
@@ -480,6 +487,22 @@ std::optional<std::vector<std::string>> ObjectReader::optional_string_array(
     for (const cJSON* c = v->child; c; c = c->next) {
         const std::string item = std::string(key) + "[" + std::to_string(out.size()) + "]";
         out.push_back(read_string(c, item.c_str(), min_chars, max_chars));
+    }
+    return out;
+}
+
+std::optional<std::vector<std::pair<std::string, int64_t>>> ObjectReader::optional_int_object(
+    const char* key, int64_t min, int64_t max) {
+    known_.insert(key);
+    const cJSON* v = find(key);
+    if (!v || cJSON_IsNull(v)) return std::nullopt;
+    if (!cJSON_IsObject(v)) throw field_bad_request(key, "must be an object");
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const cJSON* item = v->child; item; item = item->next) {
+        const std::string name =
+            std::string(key) + "." + echoed_key(item->string ? item->string : "");
+        out.emplace_back(item->string ? item->string : "",
+                         bounded_integer(item, name.c_str(), min, max));
     }
     return out;
 }

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/c_handles.h"
@@ -58,6 +59,11 @@ class ObjectReader {
                                                                   size_t max_items,
                                                                   size_t min_chars,
                                                                   size_t max_chars);
+    // An object of integers ({"todo": 3}), in the body's key order; a value's error names it
+    // "key.sub" (the wrong type 400, out of [min, max] 422).
+    std::optional<std::vector<std::pair<std::string, int64_t>>> optional_int_object(const char* key,
+                                                                                    int64_t min,
+                                                                                    int64_t max);
 
     // Throws 400 naming the first key no accessor asked for.
     void finish() const;

@@ -197,9 +197,6 @@ constexpr Statement kListTasks{"task_list",
     LIMIT $10)sql",
                                kIdempotent};
 
-constexpr Statement kProjectVisible{"task_project_visible",
-                                    "SELECT project_role($1, $2) IS NOT NULL", kIdempotent};
-
 constexpr Statement kBoardProject{"task_board_project", R"sql(
     SELECT p.wip_limits::text AS wip_limits FROM projects p
     WHERE p.id = $1 AND project_role(p.id, $2) IS NOT NULL)sql",
@@ -574,10 +571,6 @@ std::vector<Task> list_tasks(Db& db, const std::string& user_id, const TaskFilte
     out.reserve(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(task_from(r, i));
     return out;
-}
-
-bool project_visible(Db& db, const std::string& user_id, const std::string& project_id) {
-    return db.exec(kProjectVisible, {project_id, user_id}).scalar_bool();
 }
 
 std::optional<Board> project_board(Db& db, const std::string& user_id,

@@ -17,6 +17,7 @@
 
 #include "core/problem.h"
 #include "db/pg.h"
+#include "db/projects.h"  // project_visible
 
 namespace db {
 
@@ -111,8 +112,6 @@ struct TaskFilter {
 // The caller's visible tasks. With project_id: by column (kTaskStatuses order) then position,
 // cursor_key = rank * 1e9 + position; else newest first, cursor_key = created_at in µs.
 std::vector<Task> list_tasks(Db& db, const std::string& user_id, const TaskFilter& f, int limit);
-// Is project_id visible to user_id (project_role not null)?
-bool project_visible(Db& db, const std::string& user_id, const std::string& project_id);
 
 struct Board {
     std::string wip_limits_json;  // the project's {status: n}

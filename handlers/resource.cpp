@@ -102,6 +102,22 @@ void read_json_array(core::ObjectReader& r, const Field& f, bool required, Input
     in.list(n, std::move(*v));
 }
 
+// A Type::object in a body: {key: integer} with keys from Field::values (wip_limits), kept as
+// compact JSON in the body's key order; "wip_limits.doing" names a bad key.
+void read_json_counts(core::ObjectReader& r, const Field& f, InputBuilder& in) {
+    auto v = r.optional_int_object(f.name, f.min, f.max);
+    if (!v) return;
+    core::JsonWriter w;
+    w.begin_object();
+    for (const auto& [key, count] : *v) {
+        if (!is_one_of(f, key))
+            throw core::ApiError::unprocessable(std::string(f.name) + "." + key, one_of_message(f));
+        w.field(key, count);
+    }
+    w.end_object();
+    in.text(f.name, w.take());
+}
+
 void read_json_field(core::ObjectReader& r, const Field& f, bool required, InputBuilder& in) {
     const char* n = f.name;
     switch (f.type) {
@@ -145,6 +161,10 @@ void read_json_field(core::ObjectReader& r, const Field& f, bool required, Input
             return;
         case Type::array:
             read_json_array(r, f, required, in);
+            return;
+        case Type::object:
+            if (required && !r.has(n)) throw core::ApiError::unprocessable(n, "is required");
+            read_json_counts(r, f, in);
             return;
         default:
             throw std::logic_error(std::string("read_body: no body reader for field ") + n);
@@ -305,7 +325,7 @@ void write_fields(core::JsonWriter& w, const Resource& res, const void* record) 
                 w.null();
                 break;
             case Value::text:
-                f.type == Type::object ? w.raw(v.s) : w.value(v.s);
+                f.type == Type::object || f.type == Type::array ? w.raw(v.s) : w.value(v.s);
                 break;
             case Value::integer:
                 w.value(v.i);
@@ -340,9 +360,26 @@ namespace {
 
 enum class Context { output, body, filter, form };
 
+// A counted Type::object ({status: n}): integer values within [min, max], keys from values.
+void write_counts_schema(core::JsonWriter& w, const Field& f) {
+    w.begin_object().field("type", "object");
+    w.key("additionalProperties").begin_object().field("type", "integer");
+    if (f.max > f.min) w.field("minimum", f.min).field("maximum", f.max);
+    w.end_object();
+    w.key("propertyNames").begin_object().key("enum").begin_array();
+    for (const char* v : f.values) w.value(v);
+    w.end_array().end_object();
+    if (*f.description) w.field("description", f.description);
+    w.end_object();
+}
+
 void write_field_schema(core::JsonWriter& w, const Field& f, Context c, unsigned body = 0) {
     if (f.type == Type::object && f.ref) {
         w.begin_object().field("$ref", std::string("#/components/schemas/") + f.ref).end_object();
+        return;
+    }
+    if (f.type == Type::object && !f.values.empty()) {
+        write_counts_schema(w, f);
         return;
     }
     // A filter's extra word ("me") is a value the type's schema would refuse.

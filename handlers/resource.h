@@ -35,9 +35,12 @@ enum class Type : uint8_t {
     timestamp,    // RFC 3339 (output) or a date / RFC 3339 time (filters)
     date,         // YYYY-MM-DD that exists (2026-02-30: 422 in a body, 400 in a filter)
     enumeration,  // one of Field::values
-    object,       // already-rendered JSON (written by the handler: see Field::ref)
-    array,        // a JSON array of strings (Field::items: string or uuid); min/max bound each
-                  // element's characters, min_items/max_items the count; def is JSON ("[]")
+    // Output: already-rendered JSON (from the getter, or written by the handler: see
+    // Field::ref). In a body: an object whose keys are Field::values and whose values are
+    // integers within [min, max] ({"todo": 3}); Input::str gives it as compact JSON.
+    object,
+    array,  // a JSON array of strings (Field::items: string or uuid); min/max bound each
+            // element's characters, min_items/max_items the count; def is JSON ("[]")
 };
 
 // Where a field appears. Body bits (kCreate, kPatch, kBodyA, kBodyB) name the request bodies

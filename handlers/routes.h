@@ -18,7 +18,8 @@ struct Resource;
 extern const Resource kUsers;     // users.cpp
 extern const Resource kSessions;  // sessions.cpp
 // (tracker resources: one line each below)
-extern const Resource kTasks;  // tasks.cpp
+extern const Resource kTasks;     // tasks.cpp
+extern const Resource kProjects;  // projects.cpp
 
 // health.cpp
 Response health_live(Request&, Ctx&);
@@ -53,6 +54,13 @@ Response sessions_transcript(Request&, Ctx&);
 Response sessions_reanalyze(Request&, Ctx&);
 
 // projects.cpp
+Response projects_list(Request&, Ctx&);
+Response projects_create(Request&, Ctx&);
+Response projects_get(Request&, Ctx&);
+Response projects_update(Request&, Ctx&);
+Response projects_delete(Request&, Ctx&);
+Response project_members_add(Request&, Ctx&);
+Response project_members_remove(Request&, Ctx&);
 
 // tasks.cpp
 Response tasks_list(Request&, Ctx&);

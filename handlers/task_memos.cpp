@@ -61,7 +61,7 @@ MemoUpload memo_from(const ReceivedAudio& up, const std::string& user_id, Ctx& c
     m.task.priority = *in.str("priority");
     m.task.created_by = user_id;
     // 422 before anything is stored: insert_task checks it again in its SQL.
-    if (m.task.project_id && !db::project_visible(ctx.db, user_id, *m.task.project_id))
+    if (m.task.project_id && !db::project_visible(ctx.db, *m.task.project_id, user_id))
         throw core::ApiError::unprocessable("project_id", "no such project, or not one of yours");
 
     db::NewSession& s = m.session;

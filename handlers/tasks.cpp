@@ -220,7 +220,7 @@ Response tasks_list(Request& req, Ctx& ctx) {
                      p.id};
     if (f.assignee_id == "me") f.assignee_id = req.user().id;
     std::vector<db::Task> rows = db::list_tasks(ctx.db, req.user().id, f, p.limit + 1);
-    if (rows.empty() && f.project_id && !db::project_visible(ctx.db, req.user().id, *f.project_id))
+    if (rows.empty() && f.project_id && !db::project_visible(ctx.db, *f.project_id, req.user().id))
         throw core::ApiError::not_found("no such project");
     return list_response(kTasks, rows, p.limit);
 }

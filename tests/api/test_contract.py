@@ -78,11 +78,10 @@ def make_task(owner):
 
 
 def make_project(owner):
-    """A project `owner` owns, made in SQL (until POST /projects is routed, handlers/projects.cpp
-    replaces this with its own): (id, the owner's token)."""
-    pid = str(uuid.uuid4())
-    S.sql(f"INSERT INTO projects (id, owner_id, name) VALUES ('{pid}', '{owner['user']['id']}', 'C')")
-    return pid, owner["token"]
+    """A project `owner` creates (no members): (id, the owner's token)."""
+    r = S.post(f"{API}/projects", {"name": f"contract-{uuid.uuid4().hex[:8]}"}, token=owner["token"])
+    assert r.status == 201, r
+    return r.json()["id"], owner["token"]
 
 
 FIXTURES = {
@@ -91,6 +90,12 @@ FIXTURES = {
     f"{API}/sessions": make_session,
     f"{API}/tasks": make_task,
 }
+
+
+def fill_sub_ids(path):
+    """The path parameters besides {id} (/projects/{id}/members/{user_id}): B's id, the same in
+    every call, so that a refusal depends on {id} alone."""
+    return path.replace("{user_id}", B["user"]["id"])
 
 
 # --- the document ---------------------------------------------------------------------------------
@@ -180,6 +185,7 @@ class Contract(ApiCase):
         if "{id}" in path:
             rid, owner = self.item(collection(path))
             path = path.replace("{id}", rid)
+        path = fill_sub_ids(path)
         if "{" in path:
             self.fail(f"{path}: the contract fills only {{id}}: teach concrete() this path parameter")
         return path, owner
@@ -274,7 +280,7 @@ class Contract(ApiCase):
                     self.assertEqual(S.get(path, token=owner).status, 200)
                 before = self.snapshot()
                 theirs = call(m, path, op, token=B["token"])
-                unknown = call(m, p.replace("{id}", str(uuid.uuid4())), op, token=B["token"])
+                unknown = call(m, fill_sub_ids(p.replace("{id}", str(uuid.uuid4()))), op, token=B["token"])
                 self.refused(theirs, 404, f"{m} {p} with another user's id")
                 self.refused(unknown, 404, f"{m} {p} with an unknown id")
                 self.assertEqual(without_request_id(theirs), without_request_id(unknown),

@@ -353,6 +353,8 @@ class A_Upload(Base):
         with open(path, "rb") as f:
             data = f.read()
         pid, prj = str(uuid.uuid4()), str(uuid.uuid4())
+        # project_id must name a project the uploader can see (issue 11)
+        prj = S.post(f"{API}/projects", {"name": "raw flac"}, token=token).json()["id"]
         r = upload_raw(token, data, "audio/flac",
                        f"title=Raw%20FLAC%20%C3%A9&kind=memo&language=en-us&patient_id={pid}&project_id={prj}")
         s = accepted(self, r)

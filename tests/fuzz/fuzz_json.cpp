@@ -97,6 +97,15 @@ void read_fields(const cJSON* root) {
     });
     expect_api_error([&] { r.optional_int("big", INT64_MIN, INT64_MAX); });
     expect_api_error([&] { r.optional_bool("done"); });
+    expect_api_error([&] {
+        const auto v = r.optional_string_array("labels", 4, 1, 8);
+        require(!v || v->size() <= 4, "optional_string_array past its max_items");
+    });
+    expect_api_error([&] {
+        const auto v = r.optional_int_object("limits", 1, 50);
+        for (const auto& kv : v.value_or(std::vector<std::pair<std::string, int64_t>>{}))
+            require(kv.second >= 1 && kv.second <= 50, "optional_int_object out of its bounds");
+    });
     r.has("a");
     expect_api_error([&] { r.finish(); });
 }

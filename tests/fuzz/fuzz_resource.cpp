@@ -76,7 +76,7 @@ void refused_cleanly(F&& f) {
 
 void read_bodies(const cJSON* root) {
     using namespace handlers;
-    for (const Resource* res : {&kUsers, &kSessions, &kTasks}) {
+    for (const Resource* res : {&kUsers, &kSessions, &kTasks, &kProjects}) {
         for (const Body& b : res->bodies) {
             if (b.file) continue;  // a multipart upload: its form is read below
             refused_cleanly([&] { check_accepted(*res, read_body(*res, root, b.bit), b.bit); });

@@ -173,3 +173,71 @@ TEST(Resource, RequiredHoldsForEveryTypeAndNullClearsANullableText) {
     core::JsonPtr absent = parse(R"({})");
     EXPECT_FALSE(handlers::read_body(kTasks, absent.get(), handlers::kPatch).is_null("note"));
 }
+
+namespace {
+
+// A list of ids, a list of labels and counted columns: the array and object body types.
+constexpr const char* kCols[] = {"todo", "done"};
+struct Board {
+    std::string id;
+};
+using BoardRec = Board;
+constexpr handlers::Field kBoardFields[] = {
+    {.name = "member_ids",
+     .type = Type::array,
+     .use = handlers::kCreate,
+     .items = Type::uuid,
+     .max_items = 3},
+    {.name = "labels",
+     .type = Type::array,
+     .use = handlers::kCreate,
+     .min = 1,
+     .max = 5,
+     .required = handlers::kCreate},
+    {.name = "limits",
+     .type = Type::object,
+     .use = handlers::kCreate,
+     .min = 1,
+     .max = 9,
+     .values = kCols},
+};
+constexpr handlers::Resource kBoards{.schema = "Board", .fields = kBoardFields};
+
+std::string board(const std::string& body) {
+    return refusal(kBoards, body, handlers::kCreate);
+}
+
+}  // namespace
+
+TEST(Resource, ArrayAndCountedObjectBodiesNameTheItem) {
+    const std::string a = "0B6F3C1E-8F5D-4C39-9A4E-2D6F1A7C9E01";
+    EXPECT_EQ(board(R"({})"), "422 labels: is required");
+    EXPECT_EQ(board(R"({"labels":"x"})"), "400 labels: must be an array of strings");
+    EXPECT_EQ(board(R"({"labels":["ok",""]})"), "422 labels[1]: must not be empty");
+    EXPECT_EQ(board(R"({"labels":["ok","toolong"]})"),
+              "422 labels[1]: must be at most 5 characters");
+    EXPECT_EQ(board(R"({"labels":["ok",3]})"), "400 labels[1]: must be a string");
+    EXPECT_EQ(board(R"({"labels":[],"member_ids":["x"]})"), "422 member_ids[0]: must be a UUID");
+    EXPECT_EQ(board(R"({"labels":[],"member_ids":[")" + a + R"(",")" + a + R"(",")" + a + R"(",")" +
+                    a + R"("]})"),
+              "422 member_ids: must have at most 3 items");
+    EXPECT_EQ(board(R"({"labels":[],"limits":{"doing":1}})"),
+              "422 limits.doing: must be todo or done");
+    EXPECT_EQ(board(R"({"labels":[],"limits":{"todo":0}})"),
+              "422 limits.todo: must be between 1 and 9");
+    EXPECT_EQ(board(R"({"labels":[],"limits":{"todo":1.5}})"),
+              "400 limits.todo: must be an integer");
+    EXPECT_EQ(board(R"({"labels":[],"limits":[]})"), "400 limits: must be an object");
+    core::JsonPtr ok =
+        parse(R"({"labels":["a","b"],"member_ids":[")" + a + R"("],"limits":{"done":2,"todo":9}})");
+    handlers::Input in = handlers::read_body(kBoards, ok.get(), handlers::kCreate);
+    EXPECT_EQ(*in.list("labels"), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(*in.list("member_ids"),
+              (std::vector<std::string>{"0b6f3c1e-8f5d-4c39-9a4e-2d6f1a7c9e01"}));  // lower-cased
+    EXPECT_EQ(*in.str("limits"), R"({"done":2,"todo":9})");
+    core::JsonPtr nulls = parse(R"({"labels":[],"member_ids":null,"limits":null})");
+    handlers::Input n = handlers::read_body(kBoards, nulls.get(), handlers::kCreate);
+    EXPECT_FALSE(n.list("member_ids"));
+    EXPECT_FALSE(n.str("limits"));
+    EXPECT_TRUE(n.list("labels")->empty());
+}
