@@ -18,7 +18,12 @@ struct Resource;
 extern const Resource kUsers;     // users.cpp
 extern const Resource kSessions;  // sessions.cpp
 // (tracker resources: one line each below)
-
+extern const Resource kActivity;         // activity.cpp
+extern const Resource kActivityCheck;    // activity.cpp
+extern const Resource kProgress;         // reports.cpp
+extern const Resource kFlow;             // reports.cpp
+extern const Resource kTeamPerformance;  // reports.cpp
+extern const Resource kWorkload;         // reports.cpp
 
 // health.cpp
 Response health_live(Request&, Ctx&);
@@ -59,8 +64,13 @@ Response sessions_reanalyze(Request&, Ctx&);
 // task_memos.cpp
 
 // activity.cpp, reports.cpp
+Response activity_list(Request&, Ctx&);
+Response activity_verify(Request&, Ctx&);
+Response reports_progress(Request&, Ctx&);
+Response reports_flow(Request&, Ctx&);
+Response reports_team_performance(Request&, Ctx&);
+Response reports_workload(Request&, Ctx&);
 
 // openai.cpp
-
 
 }  // namespace handlers
