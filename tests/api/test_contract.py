@@ -70,9 +70,18 @@ def make_session(owner):
     return r.json()["id"], owner["token"]
 
 
+def make_activity(owner):
+    """An activity entry of `owner`'s (a personal task's, which only its actor reads), written
+    as the superuser: entries are only ever written by the changes they record."""
+    (eid,), = S.sql("INSERT INTO activity (actor_id, entity, entity_id, action) VALUES "
+                    f"('{owner['user']['id']}', 'task', '{uuid.uuid4()}', 'created') RETURNING id")
+    return eid, owner["token"]
+
+
 FIXTURES = {
     f"{API}/users": make_user,
     f"{API}/sessions": make_session,
+    f"{API}/activity": make_activity,
 }
 
 
