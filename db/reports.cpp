@@ -57,33 +57,50 @@ constexpr Statement kFlowWindow{"report_flow_window", R"sql(
     WHERE project_role($1, $2) IS NOT NULL)sql",
                                 kIdempotent};
 
-// Cumulative flow in one pass over the project's history (task_status_history_flow_idx, index
-// only): each transition before `to` is +1 for the status it entered and -1 for the one it left
-// (a creation leaves none), put in the bucket it happened in (anything before the first bucket
-// in the first: it is the state the window starts from); the deltas are summed per bucket and
-// status, and a running sum over the buckets (a window) gives each bucket's counts as at its
-// end. The grid gives every bucket and status a row, with or without transitions.
+// Cumulative flow in one pass over the project's history from the window's start on
+// (task_status_history_flow_idx, a range of it, index only): each transition is +1 for the status
+// it entered and -1 for the one it left (a creation leaves none), put in the bucket it happened
+// in, or in bucket n (one past the last) when it happened at or after `to`. The deltas are summed
+// per bucket and status; the counts as at the end of bucket k are then the project's counts now
+// (its tasks, from tasks_project_stats_idx) minus the deltas of every later bucket: a running sum
+// over the buckets, latest first (a window). So the history before the window is never read:
+// the default 30 days read 30 days of history, however old the project. (The history is
+// complete for every task that exists: the tasks' trigger writes a task's creation and every
+// status change, and a deleted task's history goes with it.) date_part, not extract: a float8
+// rather than a numeric (PostgreSQL 14+) for the per-row bucket arithmetic.
 constexpr Statement kFlow{"report_flow", R"sql(
-    WITH d AS (
-        SELECT greatest(0, floor(extract(epoch FROM h.at - $3::timestamptz) / $6::float8))::int
-                   AS b,
+    WITH now_counts AS (
+        SELECT t.status, count(*) AS n FROM tasks t
+        WHERE t.project_id = $1 AND project_role($1, $2) IS NOT NULL
+        GROUP BY t.status
+    ),
+    d AS (
+        SELECT CASE WHEN h.at >= $4::timestamptz THEN $5::int
+                    ELSE floor(date_part('epoch', h.at - $3::timestamptz) / $6::int)::int END AS b,
                s.status, s.delta
         FROM task_status_history h
         CROSS JOIN LATERAL (VALUES (h.to_status, 1), (h.from_status, -1)) AS s(status, delta)
-        WHERE h.project_id = $1 AND h.at < $4::timestamptz AND s.status IS NOT NULL
+        WHERE h.project_id = $1 AND h.at >= $3::timestamptz AND s.status IS NOT NULL
           AND project_role($1, $2) IS NOT NULL
     ),
     per AS (SELECT b, status, sum(delta) AS n FROM d GROUP BY b, status),
     grid AS (SELECT b, s.status
-             FROM generate_series(0, $5::int - 1) AS b,
-                  unnest(ARRAY['todo', 'in_progress', 'review', 'done']) AS s(status))
-    SELECT grid.b, api_time($3::timestamptz + grid.b * $6::int * interval '1 second') AS start,
-           grid.status,
-           (sum(coalesce(per.n, 0)) OVER (PARTITION BY grid.status ORDER BY grid.b))::bigint AS n
-    FROM grid
-    LEFT JOIN per ON per.b = grid.b AND per.status = grid.status
-    WHERE project_role($1, $2) IS NOT NULL
-    ORDER BY grid.b)sql",
+             FROM generate_series(0, $5::int) AS b,
+                  unnest(ARRAY['todo', 'in_progress', 'review', 'done']) AS s(status)),
+    flow AS (
+        SELECT grid.b, grid.status,
+               coalesce(nc.n, 0) - coalesce(sum(per.n) OVER (PARTITION BY grid.status ORDER BY grid.b DESC
+                                                            ROWS BETWEEN UNBOUNDED PRECEDING
+                                                                     AND 1 PRECEDING), 0) AS n
+        FROM grid
+        LEFT JOIN per ON per.b = grid.b AND per.status = grid.status
+        LEFT JOIN now_counts nc ON nc.status = grid.status
+    )
+    SELECT b, api_time($3::timestamptz + b * $6::int * interval '1 second') AS start, status,
+           n::bigint AS n
+    FROM flow
+    WHERE b < $5::int AND project_role($1, $2) IS NOT NULL
+    ORDER BY b)sql",
                           kIdempotent};
 
 // Per member (the owner and every member row): the tasks assigned to them that reached done in
@@ -107,8 +124,8 @@ constexpr Statement kTeamPerformance{"report_team_performance", R"sql(
                AND h.at >= win.t_from AND h.at < win.t_to AND EXISTS (SELECT 1 FROM pr)
              GROUP BY h.task_id),
     timed AS (SELECT t.assignee_id,
-                     extract(epoch FROM d.done_at - t.created_at)::float8 AS lead_s,
-                     extract(epoch FROM d.done_at - s.started_at)::float8 AS cycle_s
+                     date_part('epoch', d.done_at - t.created_at) AS lead_s,
+                     date_part('epoch', d.done_at - s.started_at) AS cycle_s
               FROM done d
               JOIN tasks t ON t.id = d.task_id
               CROSS JOIN LATERAL (SELECT min(h.at) AS started_at FROM task_status_history h
