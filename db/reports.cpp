@@ -58,13 +58,14 @@ constexpr Statement kFlowWindow{"report_flow_window", R"sql(
                                 kIdempotent};
 
 // Cumulative flow in one pass over the project's history from the window's start on
-// (task_status_history_flow_idx, a range of it, index only): each transition is +1 for the status
-// it entered and -1 for the one it left (a creation leaves none), put in the bucket it happened
-// in, or in bucket n (one past the last) when it happened at or after `to`. The deltas are summed
-// per bucket and status; the counts as at the end of bucket k are then the project's counts now
-// (its tasks, from tasks_project_stats_idx) minus the deltas of every later bucket: a running sum
-// over the buckets, latest first (a window). So the history before the window is never read:
-// the default 30 days read 30 days of history, however old the project. (The history is
+// (task_status_history_flow_idx, a range of it, index only): the transitions are counted per
+// bucket (the one each happened in, or bucket n, one past the last, when it happened at or after
+// `to`) and kind (from, to), then each kind is +1 for the status it entered and -1 for the one it
+// left (a creation leaves none), summed per bucket and status (the rows are grouped once, the
+// deltas made from the few groups); the counts as at the end of bucket k are then the project's
+// counts now (its tasks, from tasks_project_stats_idx) minus the deltas of every later bucket: a
+// running sum over the buckets, latest first (a window). So the history before the window is never
+// read: the default 30 days read 30 days of history, however old the project. (The history is
 // complete for every task that exists: the tasks' trigger writes a task's creation and every
 // status change, and a deleted task's history goes with it.) date_part, not extract: a float8
 // rather than a numeric (PostgreSQL 14+) for the per-row bucket arithmetic.
@@ -74,16 +75,19 @@ constexpr Statement kFlow{"report_flow", R"sql(
         WHERE t.project_id = $1 AND project_role($1, $2) IS NOT NULL
         GROUP BY t.status
     ),
-    d AS (
+    moves AS (
         SELECT CASE WHEN h.at >= $4::timestamptz THEN $5::int
                     ELSE floor(date_part('epoch', h.at - $3::timestamptz) / $6::int)::int END AS b,
-               s.status, s.delta
+               h.from_status, h.to_status, count(*) AS n
         FROM task_status_history h
-        CROSS JOIN LATERAL (VALUES (h.to_status, 1), (h.from_status, -1)) AS s(status, delta)
-        WHERE h.project_id = $1 AND h.at >= $3::timestamptz AND s.status IS NOT NULL
-          AND project_role($1, $2) IS NOT NULL
+        WHERE h.project_id = $1 AND h.at >= $3::timestamptz AND project_role($1, $2) IS NOT NULL
+        GROUP BY 1, 2, 3
     ),
-    per AS (SELECT b, status, sum(delta) AS n FROM d GROUP BY b, status),
+    per AS (SELECT m.b, s.status, sum(s.sign * m.n) AS n
+            FROM moves m
+            CROSS JOIN LATERAL (VALUES (m.to_status, 1), (m.from_status, -1)) AS s(status, sign)
+            WHERE s.status IS NOT NULL
+            GROUP BY m.b, s.status),
     grid AS (SELECT b, s.status
              FROM generate_series(0, $5::int) AS b,
                   unnest(ARRAY['todo', 'in_progress', 'review', 'done']) AS s(status)),
