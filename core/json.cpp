@@ -462,6 +462,59 @@ std::optional<int64_t> ObjectReader::optional_int(const char* key, int64_t min, 
     return n;
 }
 
+namespace {
+// The integer a JSON number holds, exactly, or 400/422 naming `name` (optional_int's rules).
+int64_t bounded_integer(const cJSON* v, const char* name, int64_t min, int64_t max) {
+    if (!cJSON_IsNumber(v)) throw field_bad_request(name, "must be an integer");
+    const char* literal = number_literal(v);
+    const int64_t n =
+        literal ? integer_from_literal(literal, name) : integer_from_double(v->valuedouble, name);
+    if (n < min || n > max) {
+        throw ApiError::unprocessable(
+            name, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return n;
+}
+}  // namespace
+
+std::optional<std::vector<std::string>> ObjectReader::optional_string_array(const char* key,
+                                                                            size_t max_items,
+                                                                            size_t min_chars,
+                                                                            size_t max_chars) {
+    known_.insert(key);
+    const cJSON* v = find(key);
+    if (!v || cJSON_IsNull(v)) return std::nullopt;
+    if (!cJSON_IsArray(v)) throw field_bad_request(key, "must be an array");
+    const size_t n = static_cast<size_t>(cJSON_GetArraySize(v));
+    if (n > max_items) {
+        throw ApiError::unprocessable(key,
+                                      "must have at most " + std::to_string(max_items) + " items");
+    }
+    std::vector<std::string> out;
+    out.reserve(n);
+    for (const cJSON* item = v->child; item; item = item->next) {
+        const std::string name = std::string(key) + "[" + std::to_string(out.size()) + "]";
+        out.push_back(read_string(item, name.c_str(), min_chars, max_chars));
+    }
+    return out;
+}
+
+std::optional<std::vector<std::pair<std::string, int64_t>>> ObjectReader::optional_int_object(
+    const char* key, int64_t min, int64_t max) {
+    known_.insert(key);
+    const cJSON* v = find(key);
+    if (!v || cJSON_IsNull(v)) return std::nullopt;
+    if (!cJSON_IsObject(v)) throw field_bad_request(key, "must be an object");
+    std::vector<std::pair<std::string, int64_t>> out;
+    for (const cJSON* item = v->child; item; item = item->next) {
+        const std::string name =
+            std::string(key) + "." + echoed_key(item->string ? item->string : "");
+        out.emplace_back(item->string ? item->string : "",
+                         bounded_integer(item, name.c_str(), min, max));
+    }
+    return out;
+}
+
 void ObjectReader::finish() const {
     for (const cJSON* c = root_->child; c; c = c->next) {
         if (!c->string || known_.count(c->string) == 0) {

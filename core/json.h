@@ -9,6 +9,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/c_handles.h"
 #include "core/utf8.h"  // valid_utf8, utf8_length: JSON strings are UTF-8
@@ -50,6 +52,16 @@ class ObjectReader {
     // Integers: the JSON number must be integral and within [min, max]; 1e309, 1.5,
     // 9007199254740993 and "10" are refused rather than saturated or rounded.
     std::optional<int64_t> optional_int(const char* key, int64_t min, int64_t max);
+    // An array of strings (labels, member ids): at most max_items, each within the character
+    // bounds; an item's error names it "key[i]". Null reads as absent, like the others.
+    std::optional<std::vector<std::string>> optional_string_array(const char* key, size_t max_items,
+                                                                  size_t min_chars,
+                                                                  size_t max_chars);
+    // An object of integers ({"todo": 3}), in the body's key order; a value's error names it
+    // "key.sub" (the wrong type 400, out of [min, max] 422).
+    std::optional<std::vector<std::pair<std::string, int64_t>>> optional_int_object(const char* key,
+                                                                                    int64_t min,
+                                                                                    int64_t max);
 
     // Throws 400 naming the first key no accessor asked for.
     void finish() const;

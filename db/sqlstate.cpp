@@ -16,6 +16,11 @@ constexpr ConstraintField kConstraintFields[] = {
     {"users_email_key", "email", "an account with this email already exists"},
 };
 
+// Which request field a foreign key names (a referenced row gone between check and insert).
+constexpr ConstraintField kForeignKeyFields[] = {
+    {"sessions_project_fk", "project_id", "must be a project you can see"},
+};
+
 }  // namespace
 
 core::ApiError map_db_error(const DbError& e) {
@@ -33,7 +38,12 @@ core::ApiError map_db_error(const DbError& e) {
                 return core::ApiError::conflict(cf.field, cf.message);
         return core::ApiError::conflict("", "conflicts with an existing resource");
     }
-    if (s == "23503") return core::ApiError::not_found("a referenced resource does not exist");
+    if (s == "23503") {
+        for (const auto& cf : kForeignKeyFields)
+            if (cf.constraint == e.constraint)
+                return core::ApiError::unprocessable(cf.field, cf.message);
+        return core::ApiError::not_found("a referenced resource does not exist");
+    }
     if (s == "23514" || s == "22P02" || s == "22001" || s == "22003" || s == "22007" ||
         s == "22008")
         return core::ApiError::unprocessable("", "a value is out of range or malformed");

@@ -19,7 +19,10 @@ class InputBuilder {
     void text(const char* name, std::string v) { in_.text_[name] = std::move(v); }
     void boolean(const char* name, bool v) { in_.bools_[name] = v; }
     void null(const char* name) { in_.nulls_.emplace_back(name); }
-    bool has(const char* name) const { return in_.text_.count(name) || in_.bools_.count(name); }
+    void list(const char* name, std::vector<std::string> v) { in_.lists_[name] = std::move(v); }
+    bool has(const char* name) const {
+        return in_.text_.count(name) || in_.bools_.count(name) || in_.lists_.count(name);
+    }
     Input done() { return std::move(in_); }
 
   private:
@@ -56,6 +59,40 @@ std::string uuid_or_422(std::string v, const char* field) {
     return v;
 }
 
+size_t max_items(const Field& f) {
+    return f.max_items > 0 ? static_cast<size_t>(f.max_items) : kUnbounded;
+}
+
+// A Type::array: strings within the field's character bounds, or UUIDs (lower-cased).
+void read_json_array(core::ObjectReader& r, const Field& f, InputBuilder& in) {
+    const bool uuids = f.items == Type::uuid;
+    auto v = uuids ? r.optional_string_array(f.name, max_items(f), 0, 64)
+                   : r.optional_string_array(f.name, max_items(f), f.min, max_chars(f));
+    if (!v) return;
+    if (uuids) {
+        for (size_t i = 0; i < v->size(); ++i) {
+            std::string name = std::string(f.name) + "[" + std::to_string(i) + "]";
+            (*v)[i] = uuid_or_422(std::move((*v)[i]), name.c_str());
+        }
+    }
+    in.list(f.name, std::move(*v));
+}
+
+// A Type::object: {key: integer} with keys from Field::values, as compact JSON in key order.
+void read_json_counts(core::ObjectReader& r, const Field& f, InputBuilder& in) {
+    auto v = r.optional_int_object(f.name, f.min, f.max);
+    if (!v) return;
+    core::JsonWriter w;
+    w.begin_object();
+    for (const auto& [key, count] : *v) {
+        if (!is_one_of(f, key))
+            throw core::ApiError::unprocessable(std::string(f.name) + "." + key, one_of_message(f));
+        w.field(key, count);
+    }
+    w.end_object();
+    in.text(f.name, w.take());
+}
+
 void read_json_field(core::ObjectReader& r, const Field& f, bool required, InputBuilder& in) {
     const char* n = f.name;
     switch (f.type) {
@@ -88,6 +125,14 @@ void read_json_field(core::ObjectReader& r, const Field& f, bool required, Input
         case Type::integer:
             if (required && !r.has(n)) throw core::ApiError::unprocessable(n, "is required");
             if (auto v = r.optional_int(n, f.min, f.max)) in.text(n, std::to_string(*v));
+            return;
+        case Type::array:
+            if (required && !r.has(n)) throw core::ApiError::unprocessable(n, "is required");
+            read_json_array(r, f, in);
+            return;
+        case Type::object:
+            if (required && !r.has(n)) throw core::ApiError::unprocessable(n, "is required");
+            read_json_counts(r, f, in);
             return;
         default:
             throw std::logic_error(std::string("read_body: no body reader for field ") + n);
@@ -123,6 +168,13 @@ std::optional<bool> Input::boolean(const char* name) const {
     must_declare(res_, name);
     auto it = bools_.find(name);
     if (it == bools_.end()) return std::nullopt;
+    return it->second;
+}
+
+std::optional<std::vector<std::string>> Input::list(const char* name) const {
+    must_declare(res_, name);
+    auto it = lists_.find(name);
+    if (it == lists_.end()) return std::nullopt;
     return it->second;
 }
 
@@ -215,7 +267,7 @@ void write_fields(core::JsonWriter& w, const Resource& res, const void* record) 
                 w.null();
                 break;
             case Value::text:
-                f.type == Type::object ? w.raw(v.s) : w.value(v.s);
+                f.type == Type::object || f.type == Type::array ? w.raw(v.s) : w.value(v.s);
                 break;
             case Value::integer:
                 w.value(v.i);
@@ -266,9 +318,39 @@ bool is_string(Type t) {
     return std::string_view(json_type(t)) == "string";
 }
 
+// A Type::array's or a counted Type::object's schema (see resource.h).
+void write_container_schema(core::JsonWriter& w, const Field& f, Context c) {
+    w.begin_object().field("type", json_type(f.type));
+    if (f.type == Type::array) {
+        w.key("items").begin_object().field("type", "string");
+        if (f.items == Type::uuid) w.field("format", "uuid");
+        if (f.items == Type::string && c != Context::output && f.max > 0) {
+            if (f.min > 0) w.field("minLength", f.min);
+            w.field("maxLength", f.max);
+        }
+        w.end_object();
+        if (c != Context::output && f.max_items > 0) w.field("maxItems", f.max_items);
+    } else {
+        w.key("additionalProperties").begin_object().field("type", "integer");
+        if (f.max > f.min) w.field("minimum", f.min).field("maximum", f.max);
+        w.end_object();
+        if (!f.values.empty()) {
+            w.key("propertyNames").begin_object().key("enum").begin_array();
+            for (const char* v : f.values) w.value(v);
+            w.end_array().end_object();
+        }
+    }
+    if (*f.description) w.field("description", f.description);
+    w.end_object();
+}
+
 void write_field_schema(core::JsonWriter& w, const Field& f, Context c, unsigned body = 0) {
     if (f.type == Type::object && f.ref) {
         w.begin_object().field("$ref", std::string("#/components/schemas/") + f.ref).end_object();
+        return;
+    }
+    if (f.type == Type::array || f.type == Type::object) {
+        write_container_schema(w, f, c);
         return;
     }
     w.begin_object().key("type");

@@ -34,7 +34,13 @@ enum class Type : uint8_t {
     uuid,         // a canonical UUID, lower-cased on input
     timestamp,    // RFC 3339 (output) or a date / RFC 3339 time (filters)
     enumeration,  // one of Field::values
-    object,       // already-rendered JSON (written by the handler: see Field::ref)
+    // Output: already-rendered JSON (from the getter, or written by the handler: see
+    // Field::ref). In a body: an object whose keys are Field::values and whose values are
+    // integers within [min, max] ({"todo": 3}); Input::str gives it as compact JSON.
+    object,
+    // Output: an already-rendered JSON array (from the getter). In a body: an array of at most
+    // max_items `items` (Type::string with min/max characters each, or Type::uuid); an item's
+    // error names it "field[i]"; Input::list gives the items.
     array,
 };
 
@@ -85,6 +91,8 @@ struct Field {
     const char* ref = nullptr;     // Type::object: the component schema it follows
     // A field's own rule on top of its bounds (email: lower-cased, one '@'); throws 422.
     std::string (*normalise)(std::string_view) = nullptr;
+    Type items = Type::string;  // Type::array: its items' type (string or uuid)
+    int64_t max_items = 0;      // Type::array: the most items (0 = unbounded)
 };
 
 // Reads member `m` of the record type `Rec` (declared with `using Rec = ...;` before a table).
@@ -113,6 +121,7 @@ class Input {
   public:
     std::optional<std::string> str(const char* name) const;
     std::optional<bool> boolean(const char* name) const;
+    std::optional<std::vector<std::string>> list(const char* name) const;  // a Type::array
     bool is_null(const char* name) const;  // sent as JSON null (a kNullable patch field)
     std::string take(const char* name) { return std::move(text_.at(name)); }  // a required one
 
@@ -121,6 +130,7 @@ class Input {
     const Resource* res_ = nullptr;
     std::map<std::string, std::string, std::less<>> text_;
     std::map<std::string, bool, std::less<>> bools_;
+    std::map<std::string, std::vector<std::string>, std::less<>> lists_;
     std::vector<std::string> nulls_;
 };
 

@@ -46,6 +46,13 @@ constexpr Route kRoutes[] = {
     {"POST",   "/api/v1/sessions/{id}/reanalyze", sessions_reanalyze, kAuth,             "sessions_reanalyze", &kSessions},
 
     // Team tracker: projects and members (handlers/projects.cpp).
+    {"GET",    "/api/v1/projects",               projects_list,   kAuth,                 "projects_list",   &kProjects, "limit cursor status q"},
+    {"POST",   "/api/v1/projects",               projects_create, kAuth | kJsonBody,     "projects_create", &kProjects},
+    {"GET",    "/api/v1/projects/{id}",          projects_get,    kAuth,                 "projects_get",    &kProjects},
+    {"PATCH",  "/api/v1/projects/{id}",          projects_update, kAuth | kJsonBody,     "projects_update", &kProjects},
+    {"DELETE", "/api/v1/projects/{id}",          projects_delete, kAuth,                 "projects_delete", &kProjects},
+    {"POST",   "/api/v1/projects/{id}/members",  project_members_add, kAuth | kJsonBody, "project_members_add", &kProjects},
+    {"DELETE", "/api/v1/projects/{id}/members/{user_id}", project_members_remove, kAuth, "project_members_remove", &kProjects},
 
     // Team tracker: tasks, the board, moves, batches (handlers/tasks.cpp).
 

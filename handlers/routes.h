@@ -24,6 +24,15 @@ extern const Resource kProgress;         // reports.cpp
 extern const Resource kFlow;             // reports.cpp
 extern const Resource kTeamPerformance;  // reports.cpp
 extern const Resource kWorkload;         // reports.cpp
+extern const Resource kProjects;  // projects.cpp
+Response projects_list(Request&, Ctx&);
+Response projects_create(Request&, Ctx&);
+Response projects_get(Request&, Ctx&);
+Response projects_update(Request&, Ctx&);
+Response projects_delete(Request&, Ctx&);
+Response project_members_add(Request&, Ctx&);
+Response project_members_remove(Request&, Ctx&);
+
 
 // health.cpp
 Response health_live(Request&, Ctx&);
@@ -58,6 +67,13 @@ Response sessions_transcript(Request&, Ctx&);
 Response sessions_reanalyze(Request&, Ctx&);
 
 // projects.cpp
+Response projects_list(Request&, Ctx&);
+Response projects_create(Request&, Ctx&);
+Response projects_get(Request&, Ctx&);
+Response projects_update(Request&, Ctx&);
+Response projects_delete(Request&, Ctx&);
+Response project_members_add(Request&, Ctx&);
+Response project_members_remove(Request&, Ctx&);
 
 // tasks.cpp
 

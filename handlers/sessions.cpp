@@ -9,6 +9,7 @@
 #include "core/problem.h"
 #include "core/temp_file.h"
 #include "db/jobs.h"
+#include "db/projects.h"
 #include "db/session_jobs.h"
 #include "db/session_rules.h"
 #include "db/sessions.h"
@@ -113,6 +114,13 @@ db::NewSession new_session_from(const std::map<std::string, std::string>& form, 
     return s;
 }
 
+// A session's project_id must name a project its owner can see (project_role not NULL); a
+// project deleted before the insert is the foreign key's (db/sqlstate.cpp: the same 422).
+void project_or_422(Ctx& ctx, const db::NewSession& s) {
+    if (s.project_id && !db::project_visible(ctx.db, *s.project_id, s.user_id))
+        throw core::ApiError::unprocessable("project_id", db::kProjectNotVisible);
+}
+
 // What a user over the job quota is told to wait: about the time a short job takes.
 constexpr int kQuotaRetryAfterS = 30;
 
@@ -152,6 +160,7 @@ Response sessions_create(Request& req, Ctx& ctx) {
     db::NewSession ns = new_session_from(up.fields, ctx);
     ns.id = core::new_uuid();
     ns.user_id = req.user().id;
+    project_or_422(ctx, ns);
     ns.audio_format = up.info.format;
     ns.audio_mime = up.info.mime;
     ns.audio_bytes = up.file->size();

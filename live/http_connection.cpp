@@ -13,6 +13,7 @@
 #include "core/problem.h"
 #include "core/query.h"
 #include "core/tokens.h"
+#include "db/projects.h"
 #include "db/users.h"
 #include "live/events_session.h"
 #include "live/server.h"
@@ -57,7 +58,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     void upgrade(Request req, std::string_view path, const core::Params& query);
     void user_checked(Request req, std::string path, core::AccessClaims claims,
                       std::optional<SaveTarget> save, std::string language,
-                      std::optional<int64_t> since, std::optional<db::User> user, bool db_ok);
+                      std::optional<int64_t> since, std::optional<db::User> user, bool db_ok,
+                      bool project_ok);
     void answer(int status, std::string content_type, std::string body,
                 std::vector<std::pair<std::string, std::string>> headers = {});
     void refuse(const core::ApiError& e) {
@@ -137,7 +139,7 @@ void HttpConnection::upgrade(Request req, std::string_view path, const core::Par
         core::refuse_unknown_params(query, "token since");
         since = events_since(query);
     } else {
-        core::refuse_unknown_params(query, "token save kind title patient_id lang");
+        core::refuse_unknown_params(query, "token save kind title patient_id project_id lang");
         save = save_target(query);
         language = stream_language(query, srv_.cfg().model_root);
     }
@@ -161,8 +163,11 @@ void HttpConnection::upgrade(Request req, std::string_view path, const core::Par
                     claims = *claims, save, language, since](db::Db& db) mutable {
         std::optional<db::User> user;
         bool ok = true;
+        bool project_ok = true;  // save's project_id names a project the user can see
         try {
             user = auth::current_user(db, claims);
+            if (user && save && save->project_id)
+                project_ok = db::project_visible(db, *save->project_id, claims.user_id);
         } catch (const std::exception& e) {
             core::log_warn("live: checking the user of an upgrade (request " + request_id(req) +
                            "): " + e.what());
@@ -170,9 +175,9 @@ void HttpConnection::upgrade(Request req, std::string_view path, const core::Par
         }
         self->srv_.on_io([self, req = std::move(req), path = std::move(path), claims,
                           save = std::move(save), language = std::move(language), since,
-                          user = std::move(user), ok]() mutable {
+                          user = std::move(user), ok, project_ok]() mutable {
             self->user_checked(std::move(req), std::move(path), claims, std::move(save),
-                               std::move(language), since, std::move(user), ok);
+                               std::move(language), since, std::move(user), ok, project_ok);
         });
     });
 }
@@ -180,10 +185,12 @@ void HttpConnection::upgrade(Request req, std::string_view path, const core::Par
 void HttpConnection::user_checked(Request req, std::string path, core::AccessClaims claims,
                                   std::optional<SaveTarget> save, std::string language,
                                   std::optional<int64_t> since, std::optional<db::User> user,
-                                  bool db_ok) {
-    if (!db_ok || !user) {
+                                  bool db_ok, bool project_ok) {
+    if (!db_ok || !user || !project_ok) {
         srv_.release_slot(claims.user_id);
         if (path == "/ws/transcribe") srv_.release_stream();
+        if (!project_ok)  // the upload's rule (handlers/sessions.cpp): 422, nothing stored
+            return refuse(core::ApiError::unprocessable("project_id", db::kProjectNotVisible));
         return refuse(db_ok ? core::ApiError::unauthorized("access token revoked")
                             : core::ApiError::unavailable("the database is not reachable"));
     }

@@ -46,7 +46,8 @@ struct SaveTarget {
     std::string kind;
     std::string title;
     std::optional<std::string> patient_id;
-    std::string audio_dir;  // <data>/audio
+    std::optional<std::string> project_id;  // one the user could see at the upgrade
+    std::string audio_dir;                  // <data>/audio
 };
 
 // A finished stream that was saved: its audio is already in place under audio_dir.

@@ -3,6 +3,7 @@
 #include "live/store.h"
 
 #include "core/temp_file.h"
+#include "db/projects.h"
 #include "db/session_jobs.h"
 #include "db/sessions.h"
 
@@ -29,6 +30,7 @@ db::NewSession new_session(const SavedStream& s) {
     ns.duration_s = s.duration_s;
     ns.language = s.language;
     ns.patient_id = s.target.patient_id;
+    ns.project_id = s.target.project_id;
     return ns;
 }
 
@@ -36,14 +38,29 @@ db::NewSession new_session(const SavedStream& s) {
 
 std::string store_saved_stream(db::Db& db, const SavedStream& s) {
     core::FileGuard guard(s.target.audio_dir + "/" + s.audio_path);
-    // The transcript stands; what remains is the analysis (the worker's "analyze" job). The
-    // stream is over and cannot be sent again: it is stored whatever the user's queue.
-    db::Session row = db::create_session(
-        db, new_session(s), db::SessionStart::analyse,
-        /*quota=*/std::nullopt, [&](const db::Session& r) {
-            db::replace_words(db, r.id, stored_words(s.words));
-            db::store_transcript(db, r.id, s.text, s.engine + " (live)", s.duration_s);
-        });
+    db::NewSession ns = new_session(s);
+    // The project was the user's to see at the upgrade; one deleted or left since then costs
+    // the recording its link, never the recording (it cannot be sent again).
+    if (ns.project_id && !db::project_visible(db, *ns.project_id, ns.user_id))
+        ns.project_id.reset();
+    auto store = [&] {
+        // The transcript stands; what remains is the analysis (the worker's "analyze" job). The
+        // stream is over and cannot be sent again: it is stored whatever the user's queue.
+        return db::create_session(db, ns, db::SessionStart::analyse,
+                                  /*quota=*/std::nullopt, [&](const db::Session& r) {
+                                      db::replace_words(db, r.id, stored_words(s.words));
+                                      db::store_transcript(db, r.id, s.text, s.engine + " (live)",
+                                                           s.duration_s);
+                                  });
+    };
+    db::Session row;
+    try {
+        row = store();
+    } catch (const db::DbError& e) {
+        if (e.constraint != "sessions_project_fk") throw;
+        ns.project_id.reset();  // deleted between the check and the insert
+        row = store();
+    }
     guard.release();
     return row.id;
 }

@@ -68,7 +68,7 @@ std::optional<int64_t> events_since(const core::Params& query) {
 std::optional<SaveTarget> save_target(const core::Params& query) {
     auto save = query.get("save");
     if (!save || *save == "0" || *save == "false") {
-        for (const char* k : {"kind", "title", "patient_id"})
+        for (const char* k : {"kind", "title", "patient_id", "project_id"})
             if (query.has(k)) throw core::ApiError::bad_request("only with save=1", k);
         return std::nullopt;
     }
@@ -85,6 +85,13 @@ std::optional<SaveTarget> save_target(const core::Params& query) {
         if (!core::normalise_uuid(id))
             throw core::ApiError::unprocessable("patient_id", "must be a UUID");
         t.patient_id = id;
+    }
+    // Whether the caller can see it is the database's answer, at the upgrade (http_connection).
+    if (auto p = query.get("project_id")) {
+        std::string id(*p);
+        if (!core::normalise_uuid(id))
+            throw core::ApiError::unprocessable("project_id", "must be a UUID");
+        t.project_id = id;
     }
     return t;
 }

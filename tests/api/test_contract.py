@@ -78,11 +78,25 @@ def make_activity(owner):
     return eid, owner["token"]
 
 
+def make_project(owner):
+    """A project `owner` creates (no members): (id, the owner's token)."""
+    r = S.post(f"{API}/projects", {"name": f"contract-{uuid.uuid4().hex[:8]}"}, token=owner["token"])
+    assert r.status == 201, r
+    return r.json()["id"], owner["token"]
+
+
 FIXTURES = {
     f"{API}/users": make_user,
     f"{API}/sessions": make_session,
     f"{API}/activity": make_activity,
+    f"{API}/projects": make_project,
 }
+
+
+def fill_sub_ids(path):
+    """The path parameters besides {id} (/projects/{id}/members/{user_id}): B's id, the same in
+    every call, so that a refusal depends on {id} alone."""
+    return path.replace("{user_id}", B["user"]["id"])
 
 
 # --- the document ---------------------------------------------------------------------------------
@@ -168,6 +182,7 @@ class Contract(ApiCase):
         if "{id}" in path:
             rid, owner = self.item(collection(path))
             path = path.replace("{id}", rid)
+        path = fill_sub_ids(path)
         if "{" in path:
             self.fail(f"{path}: the contract fills only {{id}}: teach concrete() this path parameter")
         return path, owner
@@ -245,7 +260,7 @@ class Contract(ApiCase):
                 self.assertEqual(S.get(f"{collection(p)}/{rid}", token=owner).status, 200)
                 before = self.snapshot()
                 theirs = call(m, path, op, token=B["token"])
-                unknown = call(m, p.replace("{id}", str(uuid.uuid4())), op, token=B["token"])
+                unknown = call(m, fill_sub_ids(p.replace("{id}", str(uuid.uuid4()))), op, token=B["token"])
                 self.refused(theirs, 404, f"{m} {p} with another user's id")
                 self.refused(unknown, 404, f"{m} {p} with an unknown id")
                 self.assertEqual(without_request_id(theirs), without_request_id(unknown),
