@@ -174,6 +174,28 @@ class Listing(ApiCase):
             self.assertEqual(seen, everything, limit)
 
 
+class WrittenByTheRoutes(ApiCase):
+    """The entries the project routes write (s7-projects) read back here, chained like the rest."""
+
+    def test_a_project_created_then_deleted(self):
+        r = S.post(f"{API}/projects", {"name": "routed"}, token=U["olga"][1])
+        self.assertEqual(r.status, 201, r)
+        pid = r.json()["id"]
+        r = get(f"/activity?project_id={pid}", "olga")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([(i["entity"], i["entity_id"], i["action"], i["actor_id"]) for i in r.json()["items"]],
+                         [("project", pid, "created", U["olga"][0]["id"])])
+        self.assertProblem(get(f"/activity?project_id={pid}", "xavier"), 404)
+        self.assertEqual(S.request("DELETE", f"{API}/projects/{pid}", token=U["olga"][1]).status, 204)
+        # The project is gone: its entries are the admin's to read, nobody else's.
+        self.assertProblem(get(f"/activity?project_id={pid}", "olga"), 404)
+        r = get(f"/activity?project_id={pid}", "admin")
+        self.assertEqual([i["action"] for i in r.json()["items"]], ["deleted", "created"])
+        self.assertEqual(get("/activity/verify", "admin").json()["ok"], True)
+        S.sql("SET session_replication_role = replica; DELETE FROM activity WHERE project_id = "
+              f"{q(pid)}; DELETE FROM activity_chains WHERE chain = {q(pid)}")  # as setUpModule left it
+
+
 class Verify(ApiCase):
     def verify(self):
         r = get("/activity/verify", "admin")
