@@ -75,13 +75,15 @@ constexpr Statement kVerifyActivity{"verify_activity", R"sql(
                                              '00000000-0000-0000-0000-000000000000'::uuid)) AS bad_seq
         FROM activity a
     ),
-    links AS (
-        SELECT a.seq, a.chain, a.chain_seq, a.hash,
-               a.prev_hash = coalesce(lag(a.hash) OVER c, '\x'::bytea)
-                   AND a.chain_seq = coalesce(lag(a.chain_seq) OVER c, 0) + 1 AS linked,
-               lead(a.chain_seq) OVER c IS NULL AS is_last
-        FROM activity a
-        WINDOW c AS (PARTITION BY a.chain ORDER BY a.chain_seq)
+    links AS (  -- only what the checks below need: the broken links and each chain's last entry
+        SELECT * FROM (
+            SELECT a.seq, a.chain, a.chain_seq, a.hash,
+                   a.prev_hash = coalesce(lag(a.hash) OVER c, '\x'::bytea)
+                       AND a.chain_seq = coalesce(lag(a.chain_seq) OVER c, 0) + 1 AS linked,
+                   lead(a.chain_seq) OVER c IS NULL AS is_last
+            FROM activity a
+            WINDOW c AS (PARTITION BY a.chain ORDER BY a.chain_seq)) w
+        WHERE NOT linked OR is_last
     ),
     heads AS (SELECT * FROM activity_chain_heads()),
     bad AS (
