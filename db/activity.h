@@ -8,8 +8,10 @@
 // to go when the changes are only known inside the statement.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "db/pg.h"
 
@@ -25,5 +27,38 @@ struct ActivityEntry {
 };
 
 void record_activity(Db& db, const ActivityEntry& e);
+
+// A stored entry as GET /activity shows it.
+struct Activity {
+    std::string seq;  // the global order: the keyset cursor's key
+    std::string id;
+    std::string at;  // RFC 3339, UTC
+    std::optional<std::string> actor_id, project_id;
+    std::string entity, entity_id, action;
+    std::string changes;  // a JSON object, as stored
+};
+
+struct ActivityFilter {
+    std::optional<std::string> project_id, entity, entity_id, actor_id;
+    std::optional<std::string> from, to;    // RFC 3339: at >= from, at < to
+    std::optional<std::string> before_seq;  // the cursor
+};
+
+// The entries `user_id` may read, newest first (up to `limit`): those of the projects it has a
+// role in (project_role), every project's for an admin (deleted projects' included), and its
+// personal-task entries (its own, and the system's on its personal tasks). nullopt when
+// f.project_id names a project the caller cannot see (404; for an admin, one that never
+// existed in the log either).
+std::optional<std::vector<Activity>> list_activity(Db& db, const std::string& user_id,
+                                                   const ActivityFilter& f, int limit);
+
+// GET /activity/verify: every chain walked in chain_seq order, each entry's hash recomputed and
+// its prev_hash compared with its predecessor's hash, each chain's head with its last entry.
+struct ActivityCheck {
+    bool ok = true;
+    int64_t checked = 0;                      // entries examined (all of them)
+    std::optional<std::string> first_bad_id;  // the first failing entry by seq
+};
+ActivityCheck verify_activity(Db& db);
 
 }  // namespace db

@@ -71,6 +71,12 @@ constexpr Route kRoutes[] = {
     {"POST",   "/api/v1/tasks/from-audio",       tasks_from_audio, kAuth | kStreamBody,  "tasks_from_audio", &kTasks,   "title project_id status priority"},
 
     // Team tracker: activity log and reports (handlers/activity.cpp, handlers/reports.cpp).
+    {"GET",    "/api/v1/activity",               activity_list,   kAuth,                 "activity_list",   &kActivity, "limit cursor project_id entity entity_id actor_id from to"},
+    {"GET",    "/api/v1/activity/verify",        activity_verify, kAdmin,                "activity_verify", &kActivityCheck},
+    {"GET",    "/api/v1/projects/{id}/progress", reports_progress, kAuth,                "reports_progress", &kProgress},
+    {"GET",    "/api/v1/projects/{id}/flow",     reports_flow,    kAuth,                 "reports_flow",    &kFlow,     "from to bucket"},
+    {"GET",    "/api/v1/reports/team-performance", reports_team_performance, kAuth,      "reports_team_performance", &kTeamPerformance, "project_id from to"},
+    {"GET",    "/api/v1/reports/workload",       reports_workload, kAuth,                "reports_workload", &kWorkload, "project_id"},
 
     // Compatibility: OpenAI's transcription API at the site root (handlers/openai.cpp).
     {"POST",   "/v1/audio/transcriptions",       openai_transcriptions, kAuth | kStreamBody, "openai_transcriptions", nullptr, "", openai_error},

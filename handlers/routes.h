@@ -18,8 +18,14 @@ struct Resource;
 extern const Resource kUsers;     // users.cpp
 extern const Resource kSessions;  // sessions.cpp
 // (tracker resources: one line each below)
-extern const Resource kTasks;     // tasks.cpp
-extern const Resource kProjects;  // projects.cpp
+extern const Resource kTasks;            // tasks.cpp
+extern const Resource kActivity;         // activity.cpp
+extern const Resource kActivityCheck;    // activity.cpp
+extern const Resource kProgress;         // reports.cpp
+extern const Resource kFlow;             // reports.cpp
+extern const Resource kTeamPerformance;  // reports.cpp
+extern const Resource kWorkload;         // reports.cpp
+extern const Resource kProjects;         // projects.cpp
 
 // health.cpp
 Response health_live(Request&, Ctx&);
@@ -78,6 +84,12 @@ Response projects_board(Request&, Ctx&);
 Response tasks_from_audio(Request&, Ctx&);
 
 // activity.cpp, reports.cpp
+Response activity_list(Request&, Ctx&);
+Response activity_verify(Request&, Ctx&);
+Response reports_progress(Request&, Ctx&);
+Response reports_flow(Request&, Ctx&);
+Response reports_team_performance(Request&, Ctx&);
+Response reports_workload(Request&, Ctx&);
 
 // openai.cpp
 Response openai_transcriptions(Request&, Ctx&);

@@ -77,6 +77,14 @@ def make_task(owner):
     return r.json()["id"], owner["token"]
 
 
+def make_activity(owner):
+    """An activity entry of `owner`'s (a personal task's, which only its actor reads), written
+    as the superuser: entries are only ever written by the changes they record."""
+    (eid,), = S.sql("INSERT INTO activity (actor_id, entity, entity_id, action) VALUES "
+                    f"('{owner['user']['id']}', 'task', '{uuid.uuid4()}', 'created') RETURNING id")
+    return eid, owner["token"]
+
+
 def make_project(owner):
     """A project `owner` creates (no members): (id, the owner's token)."""
     r = S.post(f"{API}/projects", {"name": f"contract-{uuid.uuid4().hex[:8]}"}, token=owner["token"])
@@ -86,6 +94,7 @@ def make_project(owner):
 
 FIXTURES = {
     f"{API}/users": make_user,
+    f"{API}/activity": make_activity,
     f"{API}/projects": make_project,
     f"{API}/sessions": make_session,
     f"{API}/tasks": make_task,
