@@ -46,6 +46,7 @@ struct SaveTarget {
     std::string kind;
     std::string title;
     std::optional<std::string> patient_id;
+    bool consent = false;   // consent=true: the recorded person agreed (scribe sessions)
     std::string audio_dir;  // <data>/audio
 };
 

@@ -29,6 +29,7 @@ db::NewSession new_session(const SavedStream& s) {
     ns.duration_s = s.duration_s;
     ns.language = s.language;
     ns.patient_id = s.target.patient_id;
+    ns.consent = s.target.consent;
     return ns;
 }
 
