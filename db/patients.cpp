@@ -38,8 +38,16 @@ constexpr Statement kUpdatePatient{"update_patient", R"sql(
         updated_at = now()
     WHERE id = $1 AND user_id = $2
     RETURNING )sql" PATIENT_COLUMNS};
-constexpr Statement kDeletePatient{"delete_patient",
-                                   "DELETE FROM patients WHERE id = $1 AND user_id = $2"};
+// The foreign key's SET NULL updates the patient's sessions after the patient row is locked;
+// a worker's transaction that updates one of those sessions twice (progress, then done) has
+// the key checked again on the second update, which waits for the patient row: the two
+// deadlocked (answered 503). The sessions are locked first here, in the workers' order
+// (session, then patient), as delete_session locks the job first.
+constexpr Statement kDeletePatient{"delete_patient", R"sql(
+    WITH linked AS (SELECT id FROM sessions WHERE patient_id = $1 AND user_id = $2
+                    ORDER BY id FOR NO KEY UPDATE)
+    DELETE FROM patients
+    WHERE id = $1 AND user_id = $2 AND (SELECT count(*) FROM linked) >= 0)sql"};
 
 Patient patient_from(const Result& r, int i) {
     Row row(r, i);

@@ -247,8 +247,17 @@ bool phrase_at(const std::vector<std::string>& pat, const std::vector<std::strin
     return true;
 }
 
-bool contains_phrase(const std::vector<std::string>& words, const char* phrase) {
-    const std::vector<std::string> pat = split_words(phrase);
+// The cue phrases split into words once, in kCues' order.
+const std::vector<std::vector<std::string>>& cue_patterns() {
+    static const std::vector<std::vector<std::string>> kPatterns = [] {
+        std::vector<std::vector<std::string>> out;
+        for (const Cue& c : kCues) out.push_back(split_words(c.phrase));
+        return out;
+    }();
+    return kPatterns;
+}
+
+bool contains_phrase(const std::vector<std::string>& words, const std::vector<std::string>& pat) {
     for (size_t i = 0; i < words.size(); ++i)
         if (phrase_at(pat, words, i)) return true;
     return false;
@@ -346,8 +355,9 @@ Placement classify_sentence(std::string_view text) {
     const std::vector<std::string> w = split_words(text);
     int weight[4] = {0, 0, 0, 0};
     Placement why;
-    for (const Cue& c : kCues) {
-        if (!contains_phrase(w, c.phrase)) continue;
+    for (size_t k = 0; k < std::size(kCues); ++k) {
+        const Cue& c = kCues[k];
+        if (!contains_phrase(w, cue_patterns()[k])) continue;
         weight[static_cast<int>(c.section)] += c.weight;
         why.cues.push_back(std::string(section_name(c.section)) + ": " + c.phrase);
     }
@@ -361,14 +371,19 @@ Placement classify_sentence(std::string_view text) {
     return why;
 }
 
-std::vector<std::string> content_stems(std::string_view text) {
-    Stemmer st = english_stemmer();
+namespace {
+std::vector<std::string> stems_of(sb_stemmer* st, std::string_view text) {
     std::vector<std::string> out;
     for (const std::string& w : split_words(text)) {
         if (stop_words().count(w) || is_number_word(w)) continue;
-        out.push_back(stem(st.get(), w));
+        out.push_back(stem(st, w));
     }
     return out;
+}
+}  // namespace
+
+std::vector<std::string> content_stems(std::string_view text) {
+    return stems_of(english_stemmer().get(), text);
 }
 
 // TextRank (Mihalcea & Tarau 2004): sentences are nodes, an edge weighs the stems two share
@@ -419,8 +434,9 @@ ClinicalNote draft_clinical_note(const std::vector<Word>& words) {
     note.sentences = rebuild_sentences(words);
     std::vector<std::vector<std::string>> stems;
     stems.reserve(note.sentences.size());
+    Stemmer st = english_stemmer();  // one per draft: a stemmer is not shared between threads
     for (const Sentence& s : note.sentences) {
-        stems.push_back(content_stems(s.text));
+        stems.push_back(stems_of(st.get(), s.text));
         note.placements.push_back(classify_sentence(s.text));
     }
     note.scores = textrank(stems);

@@ -196,7 +196,7 @@ class Contract(ApiCase):
     def test_every_resource_has_a_fixture(self):
         """Every collection with an {id} route or a list route can make an item here."""
         needed = {collection(p) for m, p, op in self.routes() if "{id}" in p}
-        needed |= {p for m, p, op in self.routes() if is_list(m, op)}
+        needed |= {collection(p) for m, p, op in self.routes() if is_list(m, op)}
         missing = sorted(needed - set(FIXTURES))
         self.assertEqual(missing, [], "no fixture in tests/api/test_contract.py FIXTURES for these "
                                       "collections (the contract cannot check their routes)")
