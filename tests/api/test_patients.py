@@ -10,14 +10,16 @@ import base64
 import json
 import os
 import secrets
+import subprocess
 import sys
+import threading
 import unittest
 import uuid
 import wave
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 from checks import ApiCase  # noqa: E402
-from stack import SOURCE, Stack  # noqa: E402
+from stack import PG, PSQL, SOURCE, Stack  # noqa: E402
 
 import websockets  # noqa: E402
 from websockets.exceptions import ConnectionClosed  # noqa: E402
@@ -244,6 +246,14 @@ class Patients(ApiCase):
 
     def test_delete_unlinks_the_sessions_and_keeps_them(self):
         _, token, _ = S.new_user()
+        # Deleted while the worker is processing its sessions (it deadlocked with the worker
+        # before delete_patient locked the sessions first: 503).
+        for _ in range(3):
+            q = new_patient(token)
+            for _ in range(3):
+                upload(token, kind="scribe", patient_id=q["id"])
+            r = S.request("DELETE", f"{API}/patients/{q['id']}", token=token)
+            self.assertEqual(r.status, 204, r)
         p = new_patient(token)
         ids = [upload(token, kind="scribe", patient_id=p["id"]).json()["id"] for _ in range(2)]
         self.assertEqual(S.request("DELETE", f"{API}/patients/{p['id']}", token=token).status, 204)
@@ -254,6 +264,39 @@ class Patients(ApiCase):
         self.assertEqual(S.get(f"{API}/sessions?patient_id={p['id']}", token=token).json()["items"], [])
         self.assertProblem(S.get(f"{API}/patients/{p['id']}/sessions", token=token), 404)
         S.quiesce()
+
+    def test_delete_waits_for_a_transaction_updating_its_sessions_instead_of_deadlocking(self):
+        """A worker's store() updates its session twice in one transaction; the second update
+        checks the (patient_id, user_id) key, taking a share lock on the patient. A delete that
+        locked the patient first and then waited for the session deadlocked (503). Played here
+        deterministically: a transaction updates the session once, the DELETE comes, then the
+        second update and the commit."""
+        _, token, _ = S.new_user()
+        p = new_patient(token)
+        sid = upload(token, kind="scribe", patient_id=p["id"]).json()["id"]
+        S.quiesce()
+        tx = subprocess.Popen([PSQL, "-h", f"{PG}/run", "-d", S.db, "-AtXq", "-v", "ON_ERROR_STOP=1"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            tx.stdin.write(f"BEGIN; UPDATE sessions SET title = 'one' WHERE id = '{sid}'; SELECT 'held';\n")
+            tx.stdin.flush()
+            self.assertEqual(tx.stdout.readline().strip(), "held")
+            result = {}
+            t = threading.Thread(target=lambda: result.update(
+                r=S.request("DELETE", f"{API}/patients/{p['id']}", token=token)))
+            t.start()
+            S.wait_until(lambda: S.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                       f"AND datname = '{S.db}'") != [["0"]], timeout=10, what="the delete to wait")
+            tx.stdin.write(f"UPDATE sessions SET title = 'two' WHERE id = '{sid}'; COMMIT; SELECT 'done';\n")
+            tx.stdin.flush()
+            self.assertEqual(tx.stdout.readline().strip(), "done", tx.stderr.read() if tx.poll() else "")
+            t.join(30)
+            self.assertEqual(result["r"].status, 204, result["r"])
+        finally:
+            tx.stdin.close()
+            tx.wait(10)
+        s = S.get(f"{API}/sessions/{sid}", token=token).json()
+        self.assertEqual((s["title"], s["patient_id"]), ("two", None))
 
     def test_malformed_requests_change_nothing(self):
         _, token, _ = S.new_user()
