@@ -19,7 +19,11 @@ namespace {
 constexpr Statement kInsertSession{"insert_session", R"sql(
     INSERT INTO sessions (id, user_id, kind, title, audio_path, audio_format, audio_mime,
                           audio_bytes, duration_s, language, patient_id, project_id, consent)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+            -- The caller checked that the patient is the owner's (422 otherwise); one deleted
+            -- since (a live stream's patient during the stream) unlinks rather than losing it.
+            (SELECT p.id FROM patients p WHERE p.id = $11::uuid AND p.user_id = $2::uuid),
+            $12, $13)
     RETURNING )sql" SESSION_COLUMNS};
 constexpr Statement kFindSession{
     "find_session", "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = $1 AND user_id = $2",

@@ -69,8 +69,9 @@ def upgrade(path):
     return S.get(path, headers=h)
 
 
-async def stream_saved(token, **params):
-    """Streams CLIP to /ws/transcribe?save=1; returns the saved session's id."""
+async def stream_saved(token, midway=None, **params):
+    """Streams CLIP to /ws/transcribe?save=1 (calling midway() after the first frame); returns
+    the saved session's id."""
     qs = "&".join(f"{k}={v}" for k, v in {"token": token, "save": 1, **params}.items())
     w = wave.open(CLIP)
     rate = w.getframerate()
@@ -82,6 +83,9 @@ async def stream_saved(token, **params):
                 break
             await ws.send(chunk)
             await asyncio.wait_for(ws.recv(), 30)
+            if midway:
+                await asyncio.get_running_loop().run_in_executor(None, midway)
+                midway = None
         await ws.send('{"eof": 1}')
         sid = None
         try:
@@ -297,6 +301,18 @@ class Patients(ApiCase):
             tx.wait(10)
         s = S.get(f"{API}/sessions/{sid}", token=token).json()
         self.assertEqual((s["title"], s["patient_id"]), ("two", None))
+
+    def test_a_patient_deleted_during_a_saved_stream_leaves_the_session_stored_unlinked(self):
+        _, token, _ = S.new_user()
+        p = new_patient(token)
+        def delete():
+            assert S.request("DELETE", f"{API}/patients/{p['id']}", token=token).status == 204
+        sid = asyncio.run(stream_saved(token, midway=delete, kind="scribe", patient_id=p["id"]))
+        self.assertIsNotNone(sid, "the stream was not stored")
+        s = S.get(f"{API}/sessions/{sid}", token=token).json()
+        self.assertIsNone(s["patient_id"])
+        self.assertTrue(s["transcript"]["words"])
+        S.quiesce()
 
     def test_malformed_requests_change_nothing(self):
         _, token, _ = S.new_user()
