@@ -292,6 +292,16 @@ const std::vector<Row>& rows() {
                 &Config::live_max_sockets_per_user, 16, 1, 100000),
         int_row("live.send_queue_bytes", "unsent bytes a socket may queue before 1008",
                 &Config::live_send_queue_bytes, 1 << 20, 4096, 1 << 30),
+        // The clinical scribe (docs/scribe.md). Consent: a clinic that must record the patient's
+        // agreement turns it on, and a scribe upload or stream without consent=true is refused.
+        bool_row("scribe.require_consent",
+                 "a scribe upload or stream without consent=true answers 422 (true|false)",
+                 &Config::scribe_require_consent, false),
+        // Retention: the worker's sweep deletes a scribe session's audio this many days after it
+        // was recorded (the transcript and the note stay); 0 keeps audio for ever.
+        int_row("scribe.retention_days",
+                "days a scribe session's audio is kept (transcript and note stay); 0 = for ever",
+                &Config::scribe_retention_days, 0, 0, 36500),
         int_row("live.events_keep_s", "stored events older than this are pruned",
                 &Config::live_events_keep_s, 7 * 86400, 60, 365 * 86400),
         int_row("live.recheck_s",

@@ -60,11 +60,13 @@ struct Config {
     int live_max_stream_s;             // live.max_stream_s: longest /ws/transcribe stream (audio s)
     int live_max_sockets_per_user;     // live.max_sockets_per_user: more upgrades answer 429
     int live_send_queue_bytes;         // live.send_queue_bytes: a slower reader is closed (1008)
-    int live_events_keep_s;            // live.events_keep_s: stored events older than this pruned
-    int live_recheck_s;     // live.recheck_s: how often open sockets' users are re-checked
-    int live_max_queued_s;  // live.max_queued_s: audio a stream may have waiting for its lane
-    int live_max_ahead_s;   // live.max_ahead_s: audio beyond real time before 1008
-    int live_max_streams;   // live.max_streams: open /ws/transcribe sockets (4 x decoders); 503
+    bool scribe_require_consent;       // scribe.require_consent: scribe audio needs consent=true
+    int scribe_retention_days;  // scribe.retention_days: scribe audio kept this long; 0 = ever
+    int live_events_keep_s;     // live.events_keep_s: stored events older than this pruned
+    int live_recheck_s;         // live.recheck_s: how often open sockets' users are re-checked
+    int live_max_queued_s;      // live.max_queued_s: audio a stream may have waiting for its lane
+    int live_max_ahead_s;       // live.max_ahead_s: audio beyond real time before 1008
+    int live_max_streams;       // live.max_streams: open /ws/transcribe sockets (4 x decoders); 503
 
     int openai_max_wait_s;   // openai.max_wait_s: /v1/audio/transcriptions waits this long; 504
     int openai_max_waiting;  // openai.max_waiting: such requests at once per pool; 429 beyond

@@ -180,4 +180,17 @@ void publish(Db& db, const Audience& to, const Event& e) {
     db.exec(kPublishEvent, {array_literal(to.user_ids), e.name, e.data_json});
 }
 
+Event note_updated(const std::string& session_id, const std::string& status, int64_t version,
+                   const char* action) {
+    core::JsonWriter w;
+    w.begin_object()
+        .field("session_id", session_id)
+        .field("status", status)
+        .key("version")
+        .value(version)
+        .field("action", action)
+        .end_object();
+    return {"note.updated", w.take()};
+}
+
 }  // namespace db

@@ -65,6 +65,11 @@ Event task_moved(const std::string& task_id, const std::optional<std::string>& p
                  const std::string& old_status, const std::string& new_status, int64_t position,
                  const std::string& actor_id);
 
+// note.updated {session_id, status, version, action}: a scribe session's clinical note was
+// drafted, edited, approved or reopened (to its owner; the client re-reads the note).
+Event note_updated(const std::string& session_id, const std::string& status, int64_t version,
+                   const char* action);
+
 // Stores the event once per recipient and announces each, in the caller's transaction (when
 // there is one: the NOTIFY is delivered at its commit).
 void publish(Db& db, const Audience& to, const Event& e);

@@ -11,14 +11,19 @@ namespace {
 #define SESSION_COLUMNS                                                                         \
     "id, user_id, kind, title, status, progress, error, audio_path, audio_format, audio_mime, " \
     "audio_bytes, duration_s, language, patient_id, project_id, summary, notes, "               \
-    "transcript_text, engine, api_time(created_at) AS created_at, "                             \
+    "transcript_text, engine, consent, api_time(audio_deleted_at) AS audio_deleted_at, "        \
+    "api_time(created_at) AS created_at, "                                                      \
     "api_time(updated_at) AS updated_at, "                                                      \
     "(extract(epoch from created_at) * 1000000)::bigint AS cursor_key"
 
 constexpr Statement kInsertSession{"insert_session", R"sql(
     INSERT INTO sessions (id, user_id, kind, title, audio_path, audio_format, audio_mime,
-                          audio_bytes, duration_s, language, patient_id, project_id)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                          audio_bytes, duration_s, language, patient_id, project_id, consent)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+            -- The caller checked that the patient is the owner's (422 otherwise); one deleted
+            -- since (a live stream's patient during the stream) unlinks rather than losing it.
+            (SELECT p.id FROM patients p WHERE p.id = $11::uuid AND p.user_id = $2::uuid),
+            $12, $13)
     RETURNING )sql" SESSION_COLUMNS};
 constexpr Statement kFindSession{
     "find_session", "SELECT " SESSION_COLUMNS " FROM sessions WHERE id = $1 AND user_id = $2",
@@ -113,6 +118,8 @@ Session session_from(const Result& r, int i) {
     s.notes = row.opt("notes");
     s.transcript_text = row.opt("transcript_text");
     s.engine = row.opt("engine");
+    s.consent = row.boolean("consent");
+    s.audio_deleted_at = row.opt("audio_deleted_at");
     s.created_at = row.str("created_at");
     s.updated_at = row.str("updated_at");
     s.cursor_key = row.str("cursor_key");
@@ -156,7 +163,8 @@ Session insert_session(Db& db, const NewSession& s) {
     return session_from(
         db.exec(kInsertSession,
                 {s.id, s.user_id, s.kind, s.title, s.audio_path, s.audio_format, s.audio_mime,
-                 std::to_string(s.audio_bytes), duration, s.language, s.patient_id, s.project_id}),
+                 std::to_string(s.audio_bytes), duration, s.language, s.patient_id, s.project_id,
+                 std::string(s.consent ? "true" : "false")}),
         0);
 }
 

@@ -31,6 +31,8 @@ struct Session {
     std::optional<std::string> notes;
     std::optional<std::string> transcript_text;
     std::optional<std::string> engine;
+    bool consent = false;  // the recorded person agreed (a scribe upload's or stream's consent)
+    std::optional<std::string> audio_deleted_at;  // the audio file removed by scribe retention
     std::string created_at;
     std::string updated_at;
     std::string cursor_key;  // created_at in µs since the epoch
@@ -38,7 +40,7 @@ struct Session {
 
 // A new session is a Session whose stored-only fields (status, progress, results, times) are
 // not set yet: insert_session reads id, user_id, kind, title, the audio_* fields, duration_s,
-// language, patient_id and project_id, and returns the stored row.
+// language, patient_id, project_id and consent, and returns the stored row.
 using NewSession = Session;
 
 Session insert_session(Db& db, const NewSession& s);

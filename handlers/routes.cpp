@@ -36,7 +36,7 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/api/v1/users/{id}",             users_delete,    kAuth,                 "users_delete",    &kUsers},
 
     // An upload's fields may come as query parameters (a raw audio/* body).
-    {"POST",   "/api/v1/sessions",               sessions_create, kAuth | kStreamBody,   "sessions_create", &kSessions, "title kind patient_id project_id language"},
+    {"POST",   "/api/v1/sessions",               sessions_create, kAuth | kStreamBody,   "sessions_create", &kSessions, "title kind patient_id project_id language consent"},
     {"GET",    "/api/v1/sessions",               sessions_list,   kAuth,                 "sessions_list",   &kSessions, "limit cursor kind status patient_id project_id from to"},
     {"GET",    "/api/v1/sessions/{id}",          sessions_get,    kAuth,                 "sessions_get",    &kSessions},
     {"PATCH",  "/api/v1/sessions/{id}",          sessions_update, kAuth | kJsonBody,     "sessions_update", &kSessions},
@@ -80,6 +80,19 @@ constexpr Route kRoutes[] = {
 
     // Compatibility: OpenAI's transcription API at the site root (handlers/openai.cpp).
     {"POST",   "/v1/audio/transcriptions",       openai_transcriptions, kAuth | kStreamBody, "openai_transcriptions", nullptr, "", openai_error},
+
+    // Scribe: patients and notes (handlers/patients.cpp, handlers/notes.cpp).
+    {"GET",    "/api/v1/patients",               patients_list,   kAuth,                 "patients_list",   &kPatients, "limit cursor q"},
+    {"POST",   "/api/v1/patients",               patients_create, kAuth | kJsonBody,     "patients_create", &kPatients},
+    {"GET",    "/api/v1/patients/{id}",          patients_get,    kAuth,                 "patients_get",    &kPatients},
+    {"PATCH",  "/api/v1/patients/{id}",          patients_update, kAuth | kJsonBody,     "patients_update", &kPatients},
+    {"DELETE", "/api/v1/patients/{id}",          patients_delete, kAuth,                 "patients_delete", &kPatients},
+    {"GET",    "/api/v1/patients/{id}/sessions", patients_sessions, kAuth,               "patients_sessions", &kSessions, "limit cursor"},
+    {"GET",    "/api/v1/sessions/{id}/note",     notes_get,       kAuth,                 "notes_get",       &kNotes},
+    {"PUT",    "/api/v1/sessions/{id}/note",     notes_update,    kAuth | kJsonBody,     "notes_update",    &kNotes},
+    {"POST",   "/api/v1/sessions/{id}/note/approve", notes_approve, kAuth,               "notes_approve",   &kNotes},
+    {"POST",   "/api/v1/sessions/{id}/note/reopen", notes_reopen, kAuth,                 "notes_reopen",    &kNotes},
+    {"GET",    "/api/v1/sessions/{id}/note/history", notes_history, kAuth,               "notes_history",   &kNoteVersions, "limit cursor"},
 
 };
 // clang-format on

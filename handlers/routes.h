@@ -96,4 +96,22 @@ Response openai_transcriptions(Request&, Ctx&);
 // Its refusals in OpenAI's error shape (the route's render_error).
 Response openai_error(const core::ApiError&, const Request&);
 
+// Scribe: patients and notes.
+extern const Resource kPatients;      // patients.cpp
+extern const Resource kNotes;         // notes.cpp
+extern const Resource kNoteVersions;  // notes.cpp
+// patients.cpp
+Response patients_list(Request&, Ctx&);
+Response patients_create(Request&, Ctx&);
+Response patients_get(Request&, Ctx&);
+Response patients_update(Request&, Ctx&);
+Response patients_delete(Request&, Ctx&);
+Response patients_sessions(Request&, Ctx&);
+// notes.cpp
+Response notes_get(Request&, Ctx&);
+Response notes_update(Request&, Ctx&);
+Response notes_approve(Request&, Ctx&);
+Response notes_reopen(Request&, Ctx&);
+Response notes_history(Request&, Ctx&);
+
 }  // namespace handlers

@@ -16,6 +16,7 @@
 #include "handlers/common.h"
 #include "handlers/resource.h"
 #include "handlers/routes.h"
+#include "handlers/scribe.h"
 #include "handlers/sessions.h"
 #include "handlers/transcript_formats.h"
 #include "handlers/uploads.h"
@@ -51,6 +52,10 @@ constexpr Field kSessionFields[] = {
      .max = 20000},
     {.name = "notes", .type = Type::text, .use = kOut | kPatch | kNullable, .get = FIELD_GET(notes),
      .max = 20000},
+    {.name = "consent", .type = Type::boolean, .use = kOut | kCreate, .get = FIELD_GET(consent),
+     .description = "the recorded person agreed (scribe.require_consent makes it required for scribe sessions)"},
+    {.name = "audio_deleted_at", .type = Type::timestamp, .use = kOut | kNullable,
+     .get = FIELD_GET(audio_deleted_at), .description = "when scribe.retention_days removed the audio"},
     {.name = "created_at", .type = Type::timestamp, .use = kOut, .get = FIELD_GET(created_at)},
     {.name = "updated_at", .type = Type::timestamp, .use = kOut, .get = FIELD_GET(updated_at)},
     // Written by sessions_get when they exist.
@@ -112,6 +117,7 @@ db::NewSession new_session_from(const std::map<std::string, std::string>& form, 
     speech::require_installed(ctx.cfg.model_root, s.language);
     s.patient_id = in.str("patient_id");
     s.project_id = in.str("project_id");
+    s.consent = consent_or_422(ctx, in.str("consent"), s.kind);
     return s;
 }
 
@@ -127,6 +133,7 @@ void project_or_422(Ctx& ctx, const db::NewSession& s) {
 db::Session store_upload(Request& req, Ctx& ctx, ReceivedAudio& up,
                          const std::map<std::string, std::string>& form) {
     db::NewSession ns = new_session_from(form, ctx);
+    require_own_patient(ctx, req.user().id, ns.patient_id);  // before the file is stored
     ns.id = core::new_uuid();
     ns.user_id = req.user().id;
     project_or_422(ctx, ns);
@@ -191,6 +198,7 @@ Response sessions_update(Request& req, Ctx& ctx) {
     db::SessionChanges c{in.str("title"),      in.str("summary"),        in.str("notes"),
                          in.str("patient_id"), in.is_null("patient_id"), in.is_null("summary"),
                          in.is_null("notes")};
+    require_own_patient(ctx, req.user().id, c.patient_id);
     auto s = db::update_session(ctx.db, req.user().id, std::string(req.path_param("id")), c);
     if (!s) throw core::ApiError::not_found("no such session");
     return Response::json(200, session_json(*s));
@@ -203,10 +211,19 @@ Response sessions_delete(Request& req, Ctx& ctx) {
     return Response::no_content();
 }
 
+// A scribe session's audio removed by scribe.retention_days: 410, the session itself stays.
+static core::ApiError audio_gone(const db::Session& s) {
+    return core::ApiError(410, "Gone",
+                          "the audio was deleted by the retention policy at " +
+                              *s.audio_deleted_at + "; the transcript and note remain",
+                          {}, "/problems/audio-deleted");
+}
+
 // nginx serves the file (Range, sendfile) after this ownership check: X-Accel-Redirect to an
 // internal location whose types map the stored format to its audio/* type.
 Response sessions_audio(Request& req, Ctx& ctx) {
     db::Session s = session_or_404(req, ctx);
+    if (s.audio_deleted_at) throw audio_gone(s);
     Response res = Response::no_content();
     res.status = 200;
     res.header("X-Accel-Redirect", "/_audio/" + s.audio_path);
@@ -237,6 +254,8 @@ Response sessions_reanalyze(Request& req, Ctx& ctx) {
     db::Session s = session_or_404(req, ctx);
     if (!s.transcript_text)
         throw core::ApiError::conflict("", "nothing to re-analyse before the transcript exists");
+    if (s.audio_deleted_at)
+        throw core::ApiError::conflict("", "the audio was deleted by the retention policy");
     // Nothing is added for a session whose job is pending: it is answered as that job left it.
     if (!create_or_throw(ctx,
                          [&](db::JobQuota quota) { return db::start_analysis(ctx.db, s, quota); }))

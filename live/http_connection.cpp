@@ -13,6 +13,7 @@
 #include "core/problem.h"
 #include "core/query.h"
 #include "core/tokens.h"
+#include "db/patients.h"
 #include "db/projects.h"
 #include "db/users.h"
 #include "live/events_session.h"
@@ -59,7 +60,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     void user_checked(Request req, std::string path, core::AccessClaims claims,
                       std::optional<SaveTarget> save, std::string language,
                       std::optional<int64_t> since, std::optional<db::User> user, bool db_ok,
-                      bool project_ok);
+                      bool project_ok, bool patient_ok);
     void answer(int status, std::string content_type, std::string body,
                 std::vector<std::pair<std::string, std::string>> headers = {});
     void refuse(const core::ApiError& e) {
@@ -139,8 +140,13 @@ void HttpConnection::upgrade(Request req, std::string_view path, const core::Par
         core::refuse_unknown_params(query, "token since");
         since = events_since(query);
     } else {
-        core::refuse_unknown_params(query, "token save kind title patient_id project_id lang");
+        core::refuse_unknown_params(query,
+                                    "token save kind title patient_id project_id consent lang");
         save = save_target(query);
+        // scribe.require_consent, as for an upload: refused before any socket or file exists.
+        if (save && save->kind == "scribe" && srv_.cfg().scribe_require_consent && !save->consent)
+            throw core::ApiError::unprocessable(
+                "consent", "a scribe recording needs consent=true (scribe.require_consent)");
         language = stream_language(query, srv_.cfg().model_root);
     }
     bool stream = path == "/ws/transcribe";
@@ -164,10 +170,13 @@ void HttpConnection::upgrade(Request req, std::string_view path, const core::Par
         std::optional<db::User> user;
         bool ok = true;
         bool project_ok = true;  // save's project_id names a project the user can see
+        bool patient_ok = true;  // save's patient_id, when given, is one of the user's patients
         try {
             user = auth::current_user(db, claims);
             if (user && save && save->project_id)
                 project_ok = db::project_visible(db, *save->project_id, claims.user_id);
+            if (user && save && save->patient_id)
+                patient_ok = db::owns_patient(db, claims.user_id, *save->patient_id);
         } catch (const std::exception& e) {
             core::log_warn("live: checking the user of an upgrade (request " + request_id(req) +
                            "): " + e.what());
@@ -175,9 +184,10 @@ void HttpConnection::upgrade(Request req, std::string_view path, const core::Par
         }
         self->srv_.on_io([self, req = std::move(req), path = std::move(path), claims,
                           save = std::move(save), language = std::move(language), since,
-                          user = std::move(user), ok, project_ok]() mutable {
+                          user = std::move(user), ok, project_ok, patient_ok]() mutable {
             self->user_checked(std::move(req), std::move(path), claims, std::move(save),
-                               std::move(language), since, std::move(user), ok, project_ok);
+                               std::move(language), since, std::move(user), ok, project_ok,
+                               patient_ok);
         });
     });
 }
@@ -185,14 +195,17 @@ void HttpConnection::upgrade(Request req, std::string_view path, const core::Par
 void HttpConnection::user_checked(Request req, std::string path, core::AccessClaims claims,
                                   std::optional<SaveTarget> save, std::string language,
                                   std::optional<int64_t> since, std::optional<db::User> user,
-                                  bool db_ok, bool project_ok) {
-    if (!db_ok || !user || !project_ok) {
+                                  bool db_ok, bool project_ok, bool patient_ok) {
+    if (!db_ok || !user || !project_ok || !patient_ok) {
         srv_.release_slot(claims.user_id);
         if (path == "/ws/transcribe") srv_.release_stream();
-        if (!project_ok)  // the upload's rule (handlers/sessions.cpp): 422, nothing stored
-            return refuse(core::ApiError::unprocessable("project_id", db::kProjectNotVisible));
-        return refuse(db_ok ? core::ApiError::unauthorized("access token revoked")
-                            : core::ApiError::unavailable("the database is not reachable"));
+        if (!db_ok) return refuse(core::ApiError::unavailable("the database is not reachable"));
+        if (!user) return refuse(core::ApiError::unauthorized("access token revoked"));
+        // The upload's rules (handlers/sessions.cpp): 422, nothing stored.
+        if (!patient_ok)
+            return refuse(
+                core::ApiError::unprocessable("patient_id", "is not one of your patients"));
+        return refuse(core::ApiError::unprocessable("project_id", db::kProjectNotVisible));
     }
     timer_.cancel();
     Identity who{claims.user_id, claims.token_version, claims.expires_at, request_id(req)};

@@ -47,7 +47,8 @@ struct SaveTarget {
     std::string title;
     std::optional<std::string> patient_id;
     std::optional<std::string> project_id;  // one the user could see at the upgrade
-    std::string audio_dir;                  // <data>/audio
+    bool consent = false;   // consent=true: the recorded person agreed (scribe sessions)
+    std::string audio_dir;  // <data>/audio
 };
 
 // A finished stream that was saved: its audio is already in place under audio_dir.

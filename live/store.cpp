@@ -31,6 +31,7 @@ db::NewSession new_session(const SavedStream& s) {
     ns.language = s.language;
     ns.patient_id = s.target.patient_id;
     ns.project_id = s.target.project_id;
+    ns.consent = s.target.consent;
     return ns;
 }
 

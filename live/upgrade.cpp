@@ -68,7 +68,7 @@ std::optional<int64_t> events_since(const core::Params& query) {
 std::optional<SaveTarget> save_target(const core::Params& query) {
     auto save = query.get("save");
     if (!save || *save == "0" || *save == "false") {
-        for (const char* k : {"kind", "title", "patient_id", "project_id"})
+        for (const char* k : {"kind", "title", "patient_id", "project_id", "consent"})
             if (query.has(k)) throw core::ApiError::bad_request("only with save=1", k);
         return std::nullopt;
     }
@@ -92,6 +92,14 @@ std::optional<SaveTarget> save_target(const core::Params& query) {
         if (!core::normalise_uuid(id))
             throw core::ApiError::unprocessable("project_id", "must be a UUID");
         t.project_id = id;
+    }
+    // An upload's consent rule (handlers/scribe.h): true/1 or false/0, absent = false.
+    if (auto c = query.get("consent")) {
+        if (*c == "1" || *c == "true") {
+            t.consent = true;
+        } else if (*c != "0" && *c != "false") {
+            throw core::ApiError::unprocessable("consent", "must be true or false");
+        }
     }
     return t;
 }

@@ -29,7 +29,9 @@ std::vector<std::string> split_origins(const std::string& csv);
 // ?since=<seq> of /ws/events (absent: live events only). Throws 400.
 std::optional<int64_t> events_since(const core::Params& query);
 
-// save=1&kind=&title=&patient_id=&project_id= of /ws/transcribe; nullopt unless save=1. Throws 400/422.
+// save=1&kind=&title=&patient_id=&project_id=&consent= of /ws/transcribe; nullopt unless
+// save=1. Throws 400/422. Whether patient_id is the caller's and project_id one the caller can
+// see is checked with the database.
 // user_id and audio_dir are filled by the caller.
 std::optional<SaveTarget> save_target(const core::Params& query);
 

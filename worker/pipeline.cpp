@@ -12,6 +12,7 @@
 #include "speech/audio.h"
 #include "speech/metrics.h"
 #include "worker/memo_prompts.h"
+#include "worker/scribe_notes.h"
 
 namespace worker {
 namespace {
@@ -120,6 +121,7 @@ void store(JobContext& ctx, const db::Job& job, const speech::Transcript* t, dou
                        a.scores.overall);
     db::mark_session_done(ctx.db, job.session_id);
     db::publish(ctx.db, db::Audience::user(job.user_id), db::session_done(job.session_id));
+    draft_scribe_note(ctx.db, job, t);  // a scribe session's clinical note (scribe_notes.h)
     tx.commit();
 }
 

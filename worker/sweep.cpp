@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "db/auth_failures.h"
 #include "db/settings.h"
+#include "worker/scribe_retention.h"
 
 namespace worker {
 namespace {
@@ -113,6 +114,7 @@ SweepCounts sweep_audio(db::Db& db, const core::Config& cfg) {
     std::vector<std::string> stored = old_files(audio, cutoff);
     if (!stored.empty()) c.stored = remove_all(audio, unreferenced(db, stored));
     db::prune_auth_failures(db);
+    expire_scribe_audio(db, cfg);  // scribe.retention_days (worker/scribe_retention.h)
     return c;
 }
 

@@ -186,6 +186,13 @@ def upload(token, data, filename="clip.wav", ctype="audio/wav", **fields):
     return S.request("POST", f"{API}/sessions", body=body, token=token, content_type=content_type)
 
 
+def new_patient(token):
+    """A patient of the caller's: a session's patient_id must name one (issue 13)."""
+    r = S.post(f"{API}/patients", {"name": "Session Patient"}, token=token)
+    assert r.status == 201, r
+    return r.json()["id"]
+
+
 def upload_raw(token, data, content_type, query=""):
     return S.request("POST", f"{API}/sessions" + (f"?{query}" if query else ""), body=data,
                      token=token, content_type=content_type)
@@ -352,7 +359,7 @@ class A_Upload(Base):
             run("flac", "-s", "-f", os.path.join(READ, "ljspeech_lj001_0006.wav"), "-o", path)
         with open(path, "rb") as f:
             data = f.read()
-        pid, prj = str(uuid.uuid4()), str(uuid.uuid4())
+        pid = new_patient(token)
         # project_id must name a project the uploader can see (issue 11)
         prj = S.post(f"{API}/projects", {"name": "raw flac"}, token=token).json()["id"]
         r = upload_raw(token, data, "audio/flac",
@@ -463,7 +470,7 @@ class C_List(Base):
     @classmethod
     def setUpClass(cls):
         cls.user, cls.token, _ = S.new_user()
-        cls.patient = str(uuid.uuid4())
+        cls.patient = new_patient(cls.token)
         kinds = ["practice", "scribe", "memo", "interview", "memo", "practice", "memo"]
         cls.ids = []
         for i, kind in enumerate(kinds):
@@ -784,7 +791,7 @@ class F_Patch(Base):
     def test_patch_fields(self):
         _, token, _ = S.new_user()
         s = done_session(token, title="before")
-        pid = str(uuid.uuid4())
+        pid = new_patient(token)
         url = f"{API}/sessions/{s['id']}"
         body = {"title": "after ✓", "notes": "n" * 20000, "summary": "short summary", "patient_id": pid.upper()}
         r = S.request("PATCH", url, json_body=body, token=token)

@@ -81,4 +81,10 @@ TEST(Audience, AUserIsOneRecipientAndUsersKeepTheirOrder) {
     EXPECT_EQ(db::Audience::users({"b", "a"}).user_ids, (std::vector<std::string>{"b", "a"}));
 }
 
+TEST(NoteEvents, UpdatedNamesTheSessionStatusVersionAndAction) {
+    expect_event(db::note_updated(kId, "approved", 2, "approved"), "note.updated",
+                 R"({"session_id":")" + kId +
+                     R"(","status":"approved","version":2,"action":"approved"})");
+}
+
 }  // namespace
