@@ -2,6 +2,7 @@
 // from a field table. Nothing here knows a resource by name.
 #include "handlers/resource.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/numbers.h"
@@ -54,6 +55,41 @@ bool is_one_of(const Field& f, std::string_view v) {
 std::string uuid_or_422(std::string v, const char* field) {
     if (!core::normalise_uuid(v)) throw core::ApiError::unprocessable(field, "must be a UUID");
     return v;
+}
+
+// Type::array: an array of strings, each one of f.values when the field has them (an error
+// names the item: "tags[2]"), at most f.max items, duplicates dropped. Kept as the JSON text of
+// the cleaned array; null clears a nullable one.
+void read_json_array(core::ObjectReader& r, const cJSON* root, const Field& f, bool required,
+                     InputBuilder& in) {
+    const char* n = f.name;
+    bool present = r.has(n);
+    if (required && !present) throw core::ApiError::unprocessable(n, "is required");
+    if (!present) return;
+    const cJSON* a = cJSON_GetObjectItemCaseSensitive(root, n);
+    if (cJSON_IsNull(a) && (f.use & kNullable)) {
+        in.null(n);
+        return;
+    }
+    if (!cJSON_IsArray(a)) throw core::ApiError::bad_request("must be an array of strings", n);
+    if (f.max > 0 && cJSON_GetArraySize(a) > f.max)
+        throw core::ApiError::unprocessable(
+            n, "must have at most " + std::to_string(f.max) + " items");
+    std::vector<std::string> items;
+    int i = 0;
+    for (const cJSON* c = a->child; c; c = c->next, ++i) {
+        std::string item_name = std::string(n) + "[" + std::to_string(i) + "]";
+        if (!cJSON_IsString(c)) throw core::ApiError::bad_request("must be a string", item_name);
+        std::string v = c->valuestring;
+        if (!f.values.empty() && !is_one_of(f, v))
+            throw core::ApiError::unprocessable(item_name, one_of_message(f));
+        if (std::find(items.begin(), items.end(), v) == items.end()) items.push_back(std::move(v));
+    }
+    core::JsonWriter w;
+    w.begin_array();
+    for (const auto& v : items) w.value(v);
+    w.end_array();
+    in.text(n, w.take());
 }
 
 void read_json_field(core::ObjectReader& r, const Field& f, bool required, InputBuilder& in) {
@@ -138,7 +174,10 @@ Input read_body(const Resource& res, const cJSON* root, unsigned body) {
     InputBuilder in(res);
     for (const Field& f : res.fields) {
         if (!(f.use & body)) continue;
-        read_json_field(r, f, f.required & body, in);
+        if (f.type == Type::array)
+            read_json_array(r, root, f, f.required & body, in);
+        else
+            read_json_field(r, f, f.required & body, in);
         // On create an absent field takes its default; a patch leaves it alone.
         if ((body & kCreate) && f.def && !in.has(f.name)) in.text(f.name, f.def);
     }
@@ -215,7 +254,8 @@ void write_fields(core::JsonWriter& w, const Resource& res, const void* record) 
                 w.null();
                 break;
             case Value::text:
-                f.type == Type::object ? w.raw(v.s) : w.value(v.s);
+                // object and array getters give rendered JSON
+                f.type == Type::object || f.type == Type::array ? w.raw(v.s) : w.value(v.s);
                 break;
             case Value::integer:
                 w.value(v.i);
@@ -282,7 +322,16 @@ void write_field_schema(core::JsonWriter& w, const Field& f, Context c, unsigned
     if (f.type == Type::uuid) format = "uuid";
     if (f.type == Type::timestamp) format = "date-time";
     if (format) w.field("format", format);
-    if (!f.values.empty()) {
+    if (f.type == Type::array) {  // of strings, from f.values when it has them
+        w.key("items").begin_object().field("type", "string");
+        if (!f.values.empty()) {
+            w.key("enum").begin_array();
+            for (const char* v : f.values) w.value(v);
+            w.end_array();
+        }
+        w.end_object();
+        if (f.max > 0) w.field("maxItems", f.max);
+    } else if (!f.values.empty()) {
         w.key("enum").begin_array();
         for (const char* v : f.values) w.value(v);
         w.end_array();
@@ -292,7 +341,8 @@ void write_field_schema(core::JsonWriter& w, const Field& f, Context c, unsigned
         if (f.min > 0) w.field("minLength", f.min);
         w.field("maxLength", f.max);
     }
-    if (!is_string(f.type) && f.max > f.min) w.field("minimum", f.min).field("maximum", f.max);
+    if (!is_string(f.type) && f.type != Type::array && f.max > f.min)
+        w.field("minimum", f.min).field("maximum", f.max);
     // A default is what an absent field becomes on create; a patch leaves it alone instead.
     if (f.def && (c == Context::form || (c == Context::body && (body & kCreate))))
         w.field("default", f.def);

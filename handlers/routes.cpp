@@ -55,6 +55,16 @@ constexpr Route kRoutes[] = {
 
     // Compatibility: OpenAI's transcription API at the site root (handlers/openai.cpp).
 
+    // Practice: progress, goals, recommendations (handlers/progress.cpp, handlers/resources.cpp).
+    {"GET",    "/api/v1/progress",               progress_get,    kAuth,                 "progress_get",    &kProgress, "bucket from to kind tz"},
+    {"GET",    "/api/v1/me/goals",               goals_get,       kAuth,                 "goals_get",       &kGoals},
+    {"PUT",    "/api/v1/me/goals",               goals_put,       kAuth | kJsonBody,     "goals_put",       &kGoals},
+    {"GET",    "/api/v1/recommendations",        recommendations_get, kAuth,             "recommendations_get", &kLearningResources},
+    {"GET",    "/api/v1/resources",              resources_list,  kAuth,                 "resources_list",  &kLearningResources, "limit cursor kind tag"},
+    {"POST",   "/api/v1/resources",              resources_create, kAdmin | kJsonBody,   "resources_create", &kLearningResources},
+    {"PATCH",  "/api/v1/resources/{id}",         resources_update, kAdmin | kJsonBody,   "resources_update", &kLearningResources},
+    {"DELETE", "/api/v1/resources/{id}",         resources_delete, kAdmin,               "resources_delete", &kLearningResources},
+
 };
 // clang-format on
 

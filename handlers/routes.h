@@ -19,6 +19,9 @@ extern const Resource kUsers;     // users.cpp
 extern const Resource kSessions;  // sessions.cpp
 // (tracker resources: one line each below)
 
+extern const Resource kProgress;           // progress.cpp (the query of GET /progress)
+extern const Resource kGoals;              // progress.cpp
+extern const Resource kLearningResources;  // resources.cpp
 
 // health.cpp
 Response health_live(Request&, Ctx&);
@@ -62,5 +65,15 @@ Response sessions_reanalyze(Request&, Ctx&);
 
 // openai.cpp
 
+// progress.cpp
+Response progress_get(Request&, Ctx&);
+Response goals_get(Request&, Ctx&);
+Response goals_put(Request&, Ctx&);
+Response recommendations_get(Request&, Ctx&);
+// resources.cpp
+Response resources_list(Request&, Ctx&);
+Response resources_create(Request&, Ctx&);
+Response resources_update(Request&, Ctx&);
+Response resources_delete(Request&, Ctx&);
 
 }  // namespace handlers

@@ -122,7 +122,7 @@ TEST(Routes, ResourceSchemasAreDocumented) {
                     << b.schema << "." << f.name;
         }
     }
-    EXPECT_EQ(seen.size(), 2u) << "users and sessions";
+    EXPECT_GE(seen.size(), 2u) << "users and sessions at least";
 }
 
 // Every $ref in the document points at a schema it has (a removed hand-written schema that a

@@ -1,0 +1,186 @@
+// Progress queries (see db/progress.h). $1 user, $2 zone, $3 from, $4 to, $5 kind in every
+// statement that reads the filtered sessions: one fixed fragment, NULL meaning "any".
+#include "db/progress.h"
+
+namespace db {
+namespace {
+
+// The caller's done sessions in the range, with their analysis columns and local time.
+// sessions_user_done_created_idx answers the WHERE with an index range scan.
+#define DONE_SESSIONS                                                                              \
+    "WITH s AS (SELECT s.id, s.title, s.created_at, s.created_at AT TIME ZONE $2::text AS local, " \
+    "coalesce(s.duration_s, analysis_number(a.metrics, 'duration_s')) AS duration_s, a.wpm, "      \
+    "a.articulation_wpm, a.fillers_per_min, a.pauses_per_min, a.pitch_range_semitones, "           \
+    "a.overall::float8 AS overall, a.score_pace AS pace, a.score_fluency AS fluency, "             \
+    "a.score_clarity AS clarity, a.score_confidence AS confidence, a.pace_band "                   \
+    "FROM sessions s JOIN analyses a ON a.session_id = s.id "                                      \
+    "WHERE s.user_id = $1 AND s.status = 'done' "                                                  \
+    "AND ($3::timestamptz IS NULL OR s.created_at >= $3) "                                         \
+    "AND ($4::timestamptz IS NULL OR s.created_at < $4) "                                          \
+    "AND ($5::text IS NULL OR s.kind = $5)) "
+
+#define AVERAGES                                                                       \
+    "avg(wpm) AS wpm, avg(articulation_wpm) AS articulation_wpm, "                     \
+    "avg(fillers_per_min) AS fillers_per_min, avg(pauses_per_min) AS pauses_per_min, " \
+    "avg(pitch_range_semitones) AS pitch_range_semitones, avg(overall) AS overall, "   \
+    "avg(pace) AS pace, avg(fluency) AS fluency, avg(clarity) AS clarity, "            \
+    "avg(confidence) AS confidence "
+
+constexpr Statement kZoneKnown{"progress_zone_known",
+                               "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)",
+                               kIdempotent};
+
+constexpr Statement kRangeOrdered{"progress_range_ordered",
+                                  "SELECT $1::timestamptz < $2::timestamptz", kIdempotent};
+
+// $6: "week" | "month". A bucket starts at the zone's local midnight (Monday for weeks).
+constexpr Statement kBuckets{"progress_buckets",
+                             DONE_SESSIONS R"sql(
+    SELECT api_time(date_trunc($6::text, local) AT TIME ZONE $2::text) AS start,
+           to_char(date_trunc($6::text, local), 'YYYY-MM-DD') AS local_date,
+           CASE WHEN $6::text = 'month' THEN to_char(date_trunc($6::text, local), 'FMMonth YYYY')
+                ELSE 'week of ' || to_char(date_trunc($6::text, local), 'FMDD FMMonth YYYY') END
+               AS label,
+           count(*) AS sessions, coalesce(sum(duration_s), 0) / 60 AS minutes, )sql" AVERAGES
+                                           R"sql(,
+           (array_agg(id ORDER BY created_at DESC, id DESC))[1] AS last_session_id
+    FROM s GROUP BY date_trunc($6::text, local) ORDER BY date_trunc($6::text, local))sql",
+                             kIdempotent};
+
+// Ties go to the earlier session: the record is the first time it was reached.
+constexpr Statement kBests{"progress_bests", DONE_SESSIONS R"sql(,
+    b AS (SELECT * FROM s WHERE duration_s >= $6::float8)
+    (SELECT 'fillers_per_min' AS metric, id, title, to_char(local, 'FMDD FMMonth YYYY') AS day,
+            fillers_per_min AS value FROM b
+      WHERE fillers_per_min IS NOT NULL ORDER BY fillers_per_min, created_at LIMIT 1)
+    UNION ALL
+    (SELECT 'overall', id, title, to_char(local, 'FMDD FMMonth YYYY'), overall FROM b
+      WHERE overall IS NOT NULL ORDER BY overall DESC, created_at LIMIT 1)
+    UNION ALL
+    (SELECT 'pitch_range_semitones', id, title, to_char(local, 'FMDD FMMonth YYYY'), pitch_range_semitones FROM b
+      WHERE pitch_range_semitones IS NOT NULL ORDER BY pitch_range_semitones DESC, created_at LIMIT 1)
+    UNION ALL
+    (SELECT 'duration_s', id, title, to_char(local, 'FMDD FMMonth YYYY'), duration_s FROM b
+      WHERE pace_band = 'good' ORDER BY duration_s DESC, created_at LIMIT 1))sql",
+                           kIdempotent};
+
+// Gaps and islands: consecutive periods minus their row number is constant along a run.
+// $6: "day" | "week"; $7: the period in days (1 | 7).
+constexpr Statement kStreaks{"progress_streaks", DONE_SESSIONS R"sql(,
+    p AS (SELECT date_trunc($6::text, local)::date AS period, max(created_at) AS last_at
+          FROM s GROUP BY 1),
+    g AS (SELECT period, last_at,
+                 period - ($7::int * row_number() OVER (ORDER BY period))::int AS island
+          FROM p),
+    runs AS (SELECT min(period) AS first, max(period) AS last, count(*) AS length,
+                    max(last_at) AS last_at FROM g GROUP BY island),
+    longest AS (SELECT * FROM runs ORDER BY length DESC, last DESC LIMIT 1)
+    SELECT l.length, to_char(l.first, 'FMDD FMMonth YYYY') AS first_day,
+           to_char(l.last + ($7::int - 1), 'FMDD FMMonth YYYY') AS last_day,
+           (SELECT id FROM s WHERE s.created_at = l.last_at ORDER BY id DESC LIMIT 1) AS session_id,
+           coalesce((SELECT max(length) FROM runs
+                     WHERE last >= date_trunc($6::text, now() AT TIME ZONE $2::text)::date - $7::int),
+                    0) AS current
+    FROM longest l)sql",
+                             kIdempotent};
+
+constexpr Statement kRecent{"progress_recent", R"sql(
+    WITH x AS (SELECT a.wpm, a.articulation_wpm, a.fillers_per_min, a.pauses_per_min,
+                      a.pitch_range_semitones, a.overall::float8 AS overall, a.score_pace AS pace,
+                      a.score_fluency AS fluency, a.score_clarity AS clarity,
+                      a.score_confidence AS confidence,
+                      s.created_at >= now() - interval '30 days' AS cur
+               FROM sessions s JOIN analyses a ON a.session_id = s.id
+               WHERE s.user_id = $1 AND s.status = 'done'
+                 AND s.created_at >= now() - interval '60 days')
+    SELECT cur, count(*) AS sessions, )sql" AVERAGES R"sql(
+    FROM x GROUP BY cur)sql",
+                            kIdempotent};
+
+std::vector<Param> params(const ProgressQuery& q) {
+    return {q.user_id, q.tz, q.from, q.to, q.kind};
+}
+
+MetricValues values_from(const Row& row) {
+    MetricValues v;
+    for (const char* m : kProgressMetrics) v[m] = row.opt_f64(m);
+    return v;
+}
+
+}  // namespace
+
+bool time_zone_known(Db& db, const std::string& tz) {
+    return db.exec(kZoneKnown, {tz}).scalar_bool();
+}
+
+bool range_ordered(Db& db, const std::string& from, const std::string& to) {
+    return db.exec(kRangeOrdered, {from, to}).scalar_bool();
+}
+
+std::vector<Bucket> progress_buckets(Db& db, const ProgressQuery& q) {
+    std::vector<Param> p = params(q);
+    p.push_back(q.bucket);
+    Result r = db.exec(kBuckets, p);
+    std::vector<Bucket> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        Row row(r, i);
+        Bucket b;
+        b.start = row.str("start");
+        b.local_date = row.str("local_date");
+        b.label = row.str("label");
+        b.sessions = row.i64("sessions");
+        b.minutes = row.f64("minutes");
+        b.values = values_from(row);
+        b.values["sessions"] = static_cast<double>(b.sessions);
+        b.values["minutes"] = b.minutes;
+        b.last_session_id = row.str("last_session_id");
+        out.push_back(std::move(b));
+    }
+    return out;
+}
+
+std::vector<Best> personal_bests(Db& db, const ProgressQuery& q) {
+    std::vector<Param> p = params(q);
+    p.push_back(std::to_string(static_cast<int>(kMinBestSeconds)));
+    Result r = db.exec(kBests, p);
+    std::vector<Best> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        Row row(r, i);
+        out.push_back(
+            {row.str("metric"), row.str("id"), row.str("title"), row.str("day"), row.f64("value")});
+    }
+    return out;
+}
+
+Streaks streaks(Db& db, const ProgressQuery& q, const char* unit) {
+    std::vector<Param> p = params(q);
+    bool week = std::string_view(unit) == "week";
+    p.push_back(std::string(unit));
+    p.push_back(std::string(week ? "7" : "1"));
+    Result r = db.exec(kStreaks, p);
+    Streaks out;
+    if (r.rows() == 0) return out;
+    Row row(r, 0);
+    out.longest =
+        Streak{row.i64("length"), row.str("first_day"), row.str("last_day"), row.str("session_id")};
+    out.current = row.i64("current");
+    return out;
+}
+
+RecentFigures recent_figures(Db& db, const std::string& user_id) {
+    Result r = db.exec(kRecent, {user_id});
+    RecentFigures out;
+    for (int i = 0; i < r.rows(); ++i) {
+        Row row(r, i);
+        if (row.boolean("cur")) {
+            out.sessions = row.i64("sessions");
+            out.current = values_from(row);
+        } else {
+            out.previous_sessions = row.i64("sessions");
+            out.previous = values_from(row);
+        }
+    }
+    return out;
+}
+
+}  // namespace db
