@@ -20,6 +20,9 @@ constexpr Statement kList{"learning_resources_list", "SELECT " RESOURCE_COLUMNS 
     ORDER BY learning_resources.created_at DESC, learning_resources.id DESC
     LIMIT $5)sql",
                           kIdempotent};
+constexpr Statement kFind{"learning_resources_find",
+                          "SELECT " RESOURCE_COLUMNS " FROM learning_resources WHERE id = $1",
+                          kIdempotent};
 constexpr Statement kTagged{"learning_resources_tagged", "SELECT " RESOURCE_COLUMNS R"sql(
     FROM learning_resources WHERE tags && $1::text[]
     ORDER BY learning_resources.created_at, learning_resources.id)sql",
@@ -59,6 +62,12 @@ std::vector<LearningResource> all_from(const Result& r) {
 }
 
 }  // namespace
+
+std::optional<LearningResource> find_learning_resource(Db& db, const std::string& id) {
+    Result r = db.exec(kFind, {id});
+    if (r.rows() == 0) return std::nullopt;
+    return resource_from(r, 0);
+}
 
 std::vector<LearningResource> list_learning_resources(Db& db, const ResourceFilter& f, int limit) {
     return all_from(

@@ -34,6 +34,7 @@ struct LearningResourceChanges {
     std::optional<std::string> title, url, kind, tags;
 };
 
+std::optional<LearningResource> find_learning_resource(Db& db, const std::string& id);
 std::vector<LearningResource> list_learning_resources(Db& db, const ResourceFilter& f, int limit);
 // Every resource carrying at least one of the tags (a text[] literal), oldest first.
 std::vector<LearningResource> learning_resources_tagged(Db& db, const std::string& tags);

@@ -108,6 +108,12 @@ Response resources_create(Request& req, Ctx& ctx) {
         .header("Location", "/api/v1/resources/" + made.id);
 }
 
+Response resources_get(Request& req, Ctx& ctx) {
+    auto r = db::find_learning_resource(ctx.db, std::string(req.path_param("id")));
+    if (!r) throw core::ApiError::not_found("no such resource");
+    return Response::json(200, to_json(kLearningResources, *r));
+}
+
 Response resources_update(Request& req, Ctx& ctx) {
     core::JsonPtr body = json_body(req);
     Input in = read_body(kLearningResources, body.get(), kPatch);

@@ -62,6 +62,7 @@ constexpr Route kRoutes[] = {
     {"GET",    "/api/v1/recommendations",        recommendations_get, kAuth,             "recommendations_get", &kLearningResources},
     {"GET",    "/api/v1/resources",              resources_list,  kAuth,                 "resources_list",  &kLearningResources, "limit cursor kind tag"},
     {"POST",   "/api/v1/resources",              resources_create, kAdmin | kJsonBody,   "resources_create", &kLearningResources},
+    {"GET",    "/api/v1/resources/{id}",         resources_get,   kAuth,                 "resources_get",   &kLearningResources},
     {"PATCH",  "/api/v1/resources/{id}",         resources_update, kAdmin | kJsonBody,   "resources_update", &kLearningResources},
     {"DELETE", "/api/v1/resources/{id}",         resources_delete, kAdmin,               "resources_delete", &kLearningResources},
 

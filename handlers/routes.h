@@ -73,6 +73,7 @@ Response recommendations_get(Request&, Ctx&);
 // resources.cpp
 Response resources_list(Request&, Ctx&);
 Response resources_create(Request&, Ctx&);
+Response resources_get(Request&, Ctx&);
 Response resources_update(Request&, Ctx&);
 Response resources_delete(Request&, Ctx&);
 

@@ -410,6 +410,7 @@ class TestResources(ProgressCase):
         self.assertEqual(r.header("location"), f"{API}/resources/{made['id']}")
         self.assertProblem(S.post(f"{API}/resources", body, token=ADMIN["token"]), 409)
         path = f"{API}/resources/{made['id']}"
+        self.assertEqual(S.get(path, token=P["token"]).json(), made)  # everyone reads the library
         before = S.fingerprint()
         self.assertProblem(S.request("PATCH", path, json_body={"title": "x"}, token=P["token"]), 403)
         self.assertProblem(S.request("DELETE", path, token=P["token"]), 403)
@@ -422,6 +423,7 @@ class TestResources(ProgressCase):
         self.assertIn(made["id"], ids)
         self.assertEqual(S.request("DELETE", path, token=ADMIN["token"]).status, 204)
         self.assertProblem(S.request("DELETE", path, token=ADMIN["token"]), 404)
+        self.assertProblem(S.get(path, token=P["token"]), 404)
         self.assertProblem(S.request("PATCH", path, json_body={"title": "y"}, token=ADMIN["token"]), 404)
 
 

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Practice reports benchmark: GET /progress (week and month buckets, in UTC and in
+Europe/Helsinki) and GET /recommendations for a user with 5,000 done sessions, among 20 other
+users with 1,000 each, through nginx (p50/p95/max over --runs requests each); then the same
+with the partial index sessions_user_done_created_idx dropped, side by side in one run; and
+EXPLAIN (ANALYZE, BUFFERS) of the bucket query (the SQL of db/progress.cpp progress_buckets).
+
+usage: bench/progress_bench.py [--runs N] [--sessions N]
+Needs a built tree (build/rostrum) and a throwaway PostgreSQL:
+  scripts/pg.sh start /tmp/rostrum-bench-pg
+  ROSTRUM_TEST_PG=/tmp/rostrum-bench-pg bench/progress_bench.py
+Prints the RESULTS.md section.
+"""
+import argparse
+import http.client
+import os
+import platform
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "harness"))
+from stack import Stack  # noqa: E402
+
+# Deterministic, varied metrics from the row number i: a practising speaker over ~2 years.
+FILL = """
+INSERT INTO sessions (id, user_id, kind, title, status, progress, audio_path, audio_format,
+                      audio_mime, audio_bytes, duration_s, created_at, updated_at)
+SELECT md5('{tag}' || i)::uuid, '{user}', CASE WHEN i % 10 = 0 THEN 'interview' ELSE 'practice' END,
+       'Session ' || i, CASE WHEN i % 50 = 0 THEN 'failed' ELSE 'done' END, 1,
+       md5('{tag}' || i) || '.wav', 'wav', 'audio/wav', 0, 30 + (i * 37) % 900,
+       now() - make_interval(mins => i * 211), now() - make_interval(mins => i * 211)
+FROM generate_series(1, {n}) AS i;
+INSERT INTO analyses (session_id, metrics, wpm, fillers_per_min, overall)
+SELECT md5('{tag}' || i)::uuid,
+       jsonb_build_object('duration_s', 30 + (i * 37) % 900, 'wpm', 90 + (i * 7) % 120,
+         'articulation_wpm', 110 + (i * 7) % 130,
+         'pace_band', CASE WHEN 90 + (i * 7) % 120 BETWEEN 120 AND 165 THEN 'good' ELSE 'fast' END,
+         'fillers', jsonb_build_object('per_min', ((i * 13) % 80) / 10.0),
+         'pauses', jsonb_build_object('per_min', 5 + (i * 3) % 20),
+         'pitch', jsonb_build_object('range_semitones', ((i * 11) % 120) / 10.0),
+         'scores', jsonb_build_object('pace', 40 + i % 60, 'fluency', 30 + (i * 3) % 70,
+                                      'clarity', 50 + i % 50, 'confidence', 45 + (i * 5) % 55,
+                                      'overall', 40 + (i * 7) % 60)),
+       90 + (i * 7) % 120, ((i * 13) % 80) / 10.0, 40 + (i * 7) % 60
+FROM generate_series(1, {n}) AS i;
+"""
+
+EXPLAIN = """
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+WITH s AS (SELECT s.id, s.title, s.created_at, s.created_at AT TIME ZONE 'Europe/Helsinki' AS local,
+    coalesce(s.duration_s, analysis_number(a.metrics, 'duration_s')) AS duration_s, a.wpm,
+    a.articulation_wpm, a.fillers_per_min, a.pauses_per_min, a.pitch_range_semitones,
+    a.overall::float8 AS overall, a.score_pace AS pace, a.score_fluency AS fluency,
+    a.score_clarity AS clarity, a.score_confidence AS confidence, a.pace_band
+    FROM sessions s JOIN analyses a ON a.session_id = s.id
+    WHERE s.user_id = '{user}' AND s.status = 'done')
+SELECT date_trunc('week', local) AS start, count(*), sum(duration_s) / 60, avg(wpm),
+       avg(articulation_wpm), avg(fillers_per_min), avg(pauses_per_min),
+       avg(pitch_range_semitones), avg(overall), avg(pace), avg(fluency), avg(clarity),
+       avg(confidence), (array_agg(id ORDER BY created_at DESC, id DESC))[1]
+FROM s GROUP BY date_trunc('week', local) ORDER BY 1
+"""
+
+
+def timed(S, path, token, runs):
+    conn = http.client.HTTPConnection("127.0.0.1", S.port, timeout=30)
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+        r = conn.getresponse()
+        body = r.read()
+        out.append((time.perf_counter() - t0) * 1000)
+        assert r.status == 200, (r.status, body[:300])
+    conn.close()
+    return out
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+PATHS = [
+    ("/progress?bucket=month", "/api/v1/progress?bucket=month"),
+    ("/progress?bucket=week", "/api/v1/progress?bucket=week"),
+    ("/progress?bucket=week&tz=Europe/Helsinki", "/api/v1/progress?bucket=week&tz=Europe/Helsinki"),
+    ("/recommendations", "/api/v1/recommendations"),
+]
+
+
+def measure(S, token, runs):
+    res = {}
+    for name, path in PATHS:
+        timed(S, path, token, 10)  # warm: prepared statements, caches
+        res[name] = timed(S, path, token, runs)
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--sessions", type=int, default=5000)
+    a = ap.parse_args()
+    S = Stack("progress-bench")
+    try:
+        _, token, _ = S.new_user()  # the admin, unused
+        me, token, _ = S.new_user()
+        S.sql(FILL.format(tag="me", user=me["id"], n=a.sessions))
+        for k in range(20):
+            other, _, _ = S.new_user()
+            S.sql(FILL.format(tag=f"o{k}", user=other["id"], n=1000))
+        S.request("PUT", "/api/v1/me/goals", token=token, json_body=[
+            {"metric": "fillers_per_min", "target": 3, "direction": "at_most"},
+            {"metric": "overall", "target": 80, "direction": "at_least"},
+            {"metric": "sessions", "target": 5, "direction": "at_least"}])
+        S.sql("ANALYZE")
+        total = S.sql("SELECT count(*) FROM sessions")[0][0]
+        with_idx = measure(S, token, a.runs)
+        plan = "\n".join(r[0] for r in S.sql(EXPLAIN.format(user=me["id"])))
+        S.sql("DROP INDEX sessions_user_done_created_idx; ANALYZE sessions")
+        without = measure(S, token, a.runs)
+        plan_without = "\n".join(r[0] for r in S.sql(EXPLAIN.format(user=me["id"])))
+        S.sql("CREATE INDEX sessions_user_done_created_idx ON sessions (user_id, created_at) "
+              "INCLUDE (kind, duration_s) WHERE status = 'done'")
+        size = len(S.get("/api/v1/progress?bucket=week", token=token).body)
+    finally:
+        S.stop()
+
+    print(f"## Practice reports: /progress and /recommendations "
+          f"({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
+    print(f"Machine: {platform.node()}, {os.cpu_count()} vCPUs, {platform.platform()}; "
+          f"command `ROSTRUM_TEST_PG=/tmp/rostrum-bench-pg bench/progress_bench.py --runs {a.runs}`. "
+          f"One user with {a.sessions} sessions (2% failed, 10% interviews, ~2 years, one every "
+          f"3.5 h) among 20 users with 1,000 each ({total} sessions in all); {a.runs} sequential "
+          f"requests per route on one keep-alive connection through nginx, after 10 warm-up "
+          f"requests. Client-side latency in ms.\n")
+    print("| route | p50 | p95 | max | p50 without the index | p95 without | p95 ratio (without / with) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, _ in PATHS:
+        w, wo = with_idx[name], without[name]
+        print(f"| `{name}` | {statistics.median(w):.1f} | {pct(w, 95):.1f} | {max(w):.1f} | "
+              f"{statistics.median(wo):.1f} | {pct(wo, 95):.1f} | {pct(wo, 95) / pct(w, 95):.2f} |")
+    print(f"\nThe weekly answer is {size / 1024:.0f} KiB. EXPLAIN (ANALYZE, BUFFERS) of the "
+          f"weekly bucket query in Europe/Helsinki, with the index:\n")
+    print("```\n" + plan + "\n```\n")
+    print("Without it:\n")
+    print("```\n" + plan_without + "\n```")
+
+
+if __name__ == "__main__":
+    main()
