@@ -27,13 +27,13 @@ from stack import Stack  # noqa: E402
 FILL = """
 INSERT INTO sessions (id, user_id, kind, title, status, progress, audio_path, audio_format,
                       audio_mime, audio_bytes, duration_s, created_at, updated_at)
-SELECT md5('{tag}' || i)::uuid, '{user}', CASE WHEN i % 10 = 0 THEN 'interview' ELSE 'practice' END,
+SELECT md5('{tag}:' || i)::uuid, '{user}', CASE WHEN i % 10 = 0 THEN 'interview' ELSE 'practice' END,
        'Session ' || i, CASE WHEN i % 50 = 0 THEN 'failed' ELSE 'done' END, 1,
-       md5('{tag}' || i) || '.wav', 'wav', 'audio/wav', 0, 30 + (i * 37) % 900,
+       md5('{tag}:' || i) || '.wav', 'wav', 'audio/wav', 0, 30 + (i * 37) % 900,
        now() - make_interval(mins => i * 211), now() - make_interval(mins => i * 211)
 FROM generate_series(1, {n}) AS i;
 INSERT INTO analyses (session_id, metrics, wpm, fillers_per_min, overall)
-SELECT md5('{tag}' || i)::uuid,
+SELECT md5('{tag}:' || i)::uuid,
        jsonb_build_object('duration_s', 30 + (i * 37) % 900, 'wpm', 90 + (i * 7) % 120,
          'articulation_wpm', 110 + (i * 7) % 130,
          'pace_band', CASE WHEN 90 + (i * 7) % 120 BETWEEN 120 AND 165 THEN 'good' ELSE 'fast' END,
@@ -78,6 +78,27 @@ def timed(S, path, token, runs):
     return out
 
 
+def cpu_ms(pids):
+    """utime + stime of the processes, in ms (from /proc: the figure load does not inflate)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except FileNotFoundError:
+            pass
+    return total * 1000 / tick
+
+
+def server_pids(S):
+    """The API workers and the application role's PostgreSQL backends."""
+    backends = [int(p) for (p,) in S.sql(
+        "SELECT pid FROM pg_stat_activity WHERE usename = 'rostrum_app'")]
+    return S.worker_pids() + backends
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
@@ -92,10 +113,14 @@ PATHS = [
 
 
 def measure(S, token, runs):
+    """{route: (latencies in ms, server CPU ms per request)}."""
     res = {}
     for name, path in PATHS:
-        timed(S, path, token, 10)  # warm: prepared statements, caches
-        res[name] = timed(S, path, token, runs)
+        timed(S, path, token, 10)  # warm: prepared statements, caches, every worker connected
+        pids = server_pids(S)
+        before = cpu_ms(pids)
+        lat = timed(S, path, token, runs)
+        res[name] = (lat, (cpu_ms(pids) - before) / runs)
     return res
 
 
@@ -116,7 +141,7 @@ def main():
             {"metric": "fillers_per_min", "target": 3, "direction": "at_most"},
             {"metric": "overall", "target": 80, "direction": "at_least"},
             {"metric": "sessions", "target": 5, "direction": "at_least"}])
-        S.sql("ANALYZE")
+        S.sql("VACUUM ANALYZE")
         total = S.sql("SELECT count(*) FROM sessions")[0][0]
         with_idx = measure(S, token, a.runs)
         plan = "\n".join(r[0] for r in S.sql(EXPLAIN.format(user=me["id"])))
@@ -124,7 +149,7 @@ def main():
         without = measure(S, token, a.runs)
         plan_without = "\n".join(r[0] for r in S.sql(EXPLAIN.format(user=me["id"])))
         S.sql("CREATE INDEX sessions_user_done_created_idx ON sessions (user_id, created_at) "
-              "INCLUDE (kind, duration_s) WHERE status = 'done'")
+              "INCLUDE (id, kind, duration_s) WHERE status = 'done'")
         size = len(S.get("/api/v1/progress?bucket=week", token=token).body)
     finally:
         S.stop()
@@ -137,12 +162,16 @@ def main():
           f"3.5 h) among 20 users with 1,000 each ({total} sessions in all); {a.runs} sequential "
           f"requests per route on one keep-alive connection through nginx, after 10 warm-up "
           f"requests. Client-side latency in ms.\n")
-    print("| route | p50 | p95 | max | p50 without the index | p95 without | p95 ratio (without / with) |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"Load average during the run: {os.getloadavg()[0]:.1f} (other work on the machine); "
+          f"server CPU is utime+stime of the API workers and the app's PostgreSQL backends per "
+          f"request, which the load does not inflate.\n")
+    print("| route | p50 | p95 | max | server CPU ms/req | p50 without the index | p95 without | "
+          "CPU ms/req without | p95 ratio (without / with) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, _ in PATHS:
-        w, wo = with_idx[name], without[name]
-        print(f"| `{name}` | {statistics.median(w):.1f} | {pct(w, 95):.1f} | {max(w):.1f} | "
-              f"{statistics.median(wo):.1f} | {pct(wo, 95):.1f} | {pct(wo, 95) / pct(w, 95):.2f} |")
+        (w, c), (wo, co) = with_idx[name], without[name]
+        print(f"| `{name}` | {statistics.median(w):.1f} | {pct(w, 95):.1f} | {max(w):.1f} | {c:.1f} | "
+              f"{statistics.median(wo):.1f} | {pct(wo, 95):.1f} | {co:.1f} | {pct(wo, 95) / pct(w, 95):.2f} |")
     print(f"\nThe weekly answer is {size / 1024:.0f} KiB. EXPLAIN (ANALYZE, BUFFERS) of the "
           f"weekly bucket query in Europe/Helsinki, with the index:\n")
     print("```\n" + plan + "\n```\n")

@@ -7,17 +7,18 @@ namespace {
 
 // The caller's done sessions in the range, with their analysis columns and local time.
 // sessions_user_done_created_idx answers the WHERE with an index range scan.
-#define DONE_SESSIONS                                                                              \
-    "WITH s AS (SELECT s.id, s.title, s.created_at, s.created_at AT TIME ZONE $2::text AS local, " \
-    "coalesce(s.duration_s, analysis_number(a.metrics, 'duration_s')) AS duration_s, a.wpm, "      \
-    "a.articulation_wpm, a.fillers_per_min, a.pauses_per_min, a.pitch_range_semitones, "           \
-    "a.overall::float8 AS overall, a.score_pace AS pace, a.score_fluency AS fluency, "             \
-    "a.score_clarity AS clarity, a.score_confidence AS confidence, a.pace_band "                   \
-    "FROM sessions s JOIN analyses a ON a.session_id = s.id "                                      \
-    "WHERE s.user_id = $1 AND s.status = 'done' "                                                  \
-    "AND ($3::timestamptz IS NULL OR s.created_at >= $3) "                                         \
-    "AND ($4::timestamptz IS NULL OR s.created_at < $4) "                                          \
-    "AND ($5::text IS NULL OR s.kind = $5)) "
+#define DONE_SESSIONS_BODY                                                                    \
+    "SELECT s.id, s.title, s.created_at, s.created_at AT TIME ZONE $2::text AS local, "       \
+    "coalesce(s.duration_s, analysis_number(a.metrics, 'duration_s')) AS duration_s, a.wpm, " \
+    "a.articulation_wpm, a.fillers_per_min, a.pauses_per_min, a.pitch_range_semitones, "      \
+    "a.overall::float8 AS overall, a.score_pace AS pace, a.score_fluency AS fluency, "        \
+    "a.score_clarity AS clarity, a.score_confidence AS confidence, a.pace_band "              \
+    "FROM sessions s JOIN analyses a ON a.session_id = s.id "                                 \
+    "WHERE s.user_id = $1 AND s.status = 'done' "                                             \
+    "AND ($3::timestamptz IS NULL OR s.created_at >= $3) "                                    \
+    "AND ($4::timestamptz IS NULL OR s.created_at < $4) "                                     \
+    "AND ($5::text IS NULL OR s.kind = $5)"
+#define DONE_SESSIONS "WITH s AS (" DONE_SESSIONS_BODY ") "
 
 #define AVERAGES                                                                       \
     "avg(wpm) AS wpm, avg(articulation_wpm) AS articulation_wpm, "                     \
@@ -47,42 +48,56 @@ constexpr Statement kBuckets{"progress_buckets",
     FROM s GROUP BY date_trunc($6::text, local) ORDER BY date_trunc($6::text, local))sql",
                              kIdempotent};
 
-// Ties go to the earlier session: the record is the first time it was reached.
-constexpr Statement kBests{"progress_bests", DONE_SESSIONS R"sql(,
-    b AS (SELECT * FROM s WHERE duration_s >= $6::float8)
-    (SELECT 'fillers_per_min' AS metric, id, title, to_char(local, 'FMDD FMMonth YYYY') AS day,
-            fillers_per_min AS value FROM b
-      WHERE fillers_per_min IS NOT NULL ORDER BY fillers_per_min, created_at LIMIT 1)
-    UNION ALL
-    (SELECT 'overall', id, title, to_char(local, 'FMDD FMMonth YYYY'), overall FROM b
-      WHERE overall IS NOT NULL ORDER BY overall DESC, created_at LIMIT 1)
-    UNION ALL
-    (SELECT 'pitch_range_semitones', id, title, to_char(local, 'FMDD FMMonth YYYY'), pitch_range_semitones FROM b
-      WHERE pitch_range_semitones IS NOT NULL ORDER BY pitch_range_semitones DESC, created_at LIMIT 1)
-    UNION ALL
-    (SELECT 'duration_s', id, title, to_char(local, 'FMDD FMMonth YYYY'), duration_s FROM b
-      WHERE pace_band = 'good' ORDER BY duration_s DESC, created_at LIMIT 1))sql",
-                           kIdempotent};
-
-// Gaps and islands: consecutive periods minus their row number is constant along a run.
-// $6: "day" | "week"; $7: the period in days (1 | 7).
-constexpr Statement kStreaks{"progress_streaks", DONE_SESSIONS R"sql(,
-    p AS (SELECT date_trunc($6::text, local)::date AS period, max(created_at) AS last_at
-          FROM s GROUP BY 1),
-    g AS (SELECT period, last_at,
-                 period - ($7::int * row_number() OVER (ORDER BY period))::int AS island
+// Everything else /progress shows, from one reading of the sessions (MATERIALIZED: the
+// join with analyses is the cost, paid once): the personal bests (ties go to the earlier
+// session: the record is the first time it was reached), the latest session, and the streaks
+// of days and weeks by gaps and islands (consecutive periods minus their row number are
+// constant along a run). $6: the shortest session that may hold a record, in seconds.
+constexpr Statement kExtras{"progress_extras",
+                            "WITH s AS MATERIALIZED (" DONE_SESSIONS_BODY R"sql(),
+    b AS (SELECT * FROM s WHERE duration_s >= $6::float8),
+    p AS (SELECT u.unit, u.step, date_trunc(u.unit, s.local)::date AS period,
+                 max(s.created_at) AS last_at
+          FROM s CROSS JOIN (VALUES ('day', 1), ('week', 7)) AS u(unit, step) GROUP BY 1, 2, 3),
+    g AS (SELECT unit, step, period, last_at,
+                 period - (step * row_number() OVER (PARTITION BY unit ORDER BY period))::int
+                     AS island
           FROM p),
-    runs AS (SELECT min(period) AS first, max(period) AS last, count(*) AS length,
-                    max(last_at) AS last_at FROM g GROUP BY island),
-    longest AS (SELECT * FROM runs ORDER BY length DESC, last DESC LIMIT 1)
-    SELECT l.length, to_char(l.first, 'FMDD FMMonth YYYY') AS first_day,
-           to_char(l.last + ($7::int - 1), 'FMDD FMMonth YYYY') AS last_day,
-           (SELECT id FROM s WHERE s.created_at = l.last_at ORDER BY id DESC LIMIT 1) AS session_id,
-           coalesce((SELECT max(length) FROM runs
-                     WHERE last >= date_trunc($6::text, now() AT TIME ZONE $2::text)::date - $7::int),
-                    0) AS current
-    FROM longest l)sql",
-                             kIdempotent};
+    runs AS (SELECT unit, step, min(period) AS first, max(period) AS last, count(*) AS length,
+                    max(last_at) AS last_at FROM g GROUP BY unit, step, island),
+    longest AS (SELECT DISTINCT ON (unit) * FROM runs ORDER BY unit, length DESC, last DESC)
+    (SELECT 'best' AS part, 'fillers_per_min' AS metric, id, title,
+            to_char(local, 'FMDD FMMonth YYYY') AS day, fillers_per_min AS value,
+            NULL::bigint AS length, NULL::text AS first_day, NULL::text AS last_day,
+            NULL::bigint AS current
+       FROM b WHERE fillers_per_min IS NOT NULL ORDER BY fillers_per_min, created_at LIMIT 1)
+    UNION ALL
+    (SELECT 'best', 'overall', id, title, to_char(local, 'FMDD FMMonth YYYY'), overall,
+            NULL, NULL, NULL, NULL
+       FROM b WHERE overall IS NOT NULL ORDER BY overall DESC, created_at LIMIT 1)
+    UNION ALL
+    (SELECT 'best', 'pitch_range_semitones', id, title, to_char(local, 'FMDD FMMonth YYYY'),
+            pitch_range_semitones, NULL, NULL, NULL, NULL
+       FROM b WHERE pitch_range_semitones IS NOT NULL
+      ORDER BY pitch_range_semitones DESC, created_at LIMIT 1)
+    UNION ALL
+    (SELECT 'best', 'duration_s', id, title, to_char(local, 'FMDD FMMonth YYYY'), duration_s,
+            NULL, NULL, NULL, NULL
+       FROM b WHERE pace_band = 'good' ORDER BY duration_s DESC, created_at LIMIT 1)
+    UNION ALL
+    (SELECT 'latest', NULL, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       FROM s ORDER BY created_at DESC, id DESC LIMIT 1)
+    UNION ALL
+    SELECT 'streak', l.unit,
+           (SELECT id FROM s WHERE s.created_at = l.last_at ORDER BY id DESC LIMIT 1), NULL, NULL,
+           NULL, l.length, to_char(l.first, 'FMDD FMMonth YYYY'),
+           to_char(l.last + (l.step - 1), 'FMDD FMMonth YYYY'),
+           coalesce((SELECT max(r.length) FROM runs r
+                      WHERE r.unit = l.unit
+                        AND r.last >= date_trunc(l.unit, now() AT TIME ZONE $2::text)::date - l.step),
+                    0)
+      FROM longest l)sql",
+                            kIdempotent};
 
 constexpr Statement kRecent{"progress_recent", R"sql(
     WITH x AS (SELECT a.wpm, a.articulation_wpm, a.fillers_per_min, a.pauses_per_min,
@@ -133,37 +148,31 @@ std::vector<Bucket> progress_buckets(Db& db, const ProgressQuery& q) {
         b.values = values_from(row);
         b.values["sessions"] = static_cast<double>(b.sessions);
         b.values["minutes"] = b.minutes;
-        b.last_session_id = row.str("last_session_id");
         out.push_back(std::move(b));
     }
     return out;
 }
 
-std::vector<Best> personal_bests(Db& db, const ProgressQuery& q) {
+Extras progress_extras(Db& db, const ProgressQuery& q) {
     std::vector<Param> p = params(q);
     p.push_back(std::to_string(static_cast<int>(kMinBestSeconds)));
-    Result r = db.exec(kBests, p);
-    std::vector<Best> out;
+    Result r = db.exec(kExtras, p);
+    Extras out;
     for (int i = 0; i < r.rows(); ++i) {
         Row row(r, i);
-        out.push_back(
-            {row.str("metric"), row.str("id"), row.str("title"), row.str("day"), row.f64("value")});
+        std::string part = row.str("part");
+        if (part == "best") {
+            out.bests.push_back({row.str("metric"), row.str("id"), row.str("title"), row.str("day"),
+                                 row.f64("value")});
+        } else if (part == "latest") {
+            out.latest_session_id = row.str("id");
+        } else {
+            Streaks& st = row.str("metric") == "week" ? out.weeks : out.days;
+            st.longest =
+                Streak{row.i64("length"), row.str("first_day"), row.str("last_day"), row.str("id")};
+            st.current = row.i64("current");
+        }
     }
-    return out;
-}
-
-Streaks streaks(Db& db, const ProgressQuery& q, const char* unit) {
-    std::vector<Param> p = params(q);
-    bool week = std::string_view(unit) == "week";
-    p.push_back(std::string(unit));
-    p.push_back(std::string(week ? "7" : "1"));
-    Result r = db.exec(kStreaks, p);
-    Streaks out;
-    if (r.rows() == 0) return out;
-    Row row(r, 0);
-    out.longest =
-        Streak{row.i64("length"), row.str("first_day"), row.str("last_day"), row.str("session_id")};
-    out.current = row.i64("current");
     return out;
 }
 

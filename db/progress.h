@@ -41,7 +41,6 @@ struct Bucket {
     int64_t sessions = 0;
     double minutes = 0;
     MetricValues values;  // kProgressMetrics, plus "sessions" and "minutes" for goals
-    std::string last_session_id;
 };
 
 // A session that holds a record: which metric, its value, its title and local date.
@@ -73,11 +72,15 @@ bool time_zone_known(Db& db, const std::string& tz);
 // Whether the instant `from` is before `to` (both RFC 3339 or dates, already checked).
 bool range_ordered(Db& db, const std::string& from, const std::string& to);
 std::vector<Bucket> progress_buckets(Db& db, const ProgressQuery& q);
-// fewest fillers_per_min, best overall, widest pitch_range_semitones, longest duration_s in
-// the "good" pace band: the ones that exist.
-std::vector<Best> personal_bests(Db& db, const ProgressQuery& q);
-// unit: "day" | "week".
-Streaks streaks(Db& db, const ProgressQuery& q, const char* unit);
+// The rest of a report, read in one statement: the personal bests that exist (fewest
+// fillers_per_min, best overall, widest pitch_range_semitones, longest duration_s in the
+// "good" pace band), the streaks of days and of weeks, and the latest session in the range.
+struct Extras {
+    std::vector<Best> bests;
+    Streaks days, weeks;
+    std::string latest_session_id;
+};
+Extras progress_extras(Db& db, const ProgressQuery& q);
 
 // The caller's averages over the last 30 days and the 30 before them.
 struct RecentFigures {

@@ -269,8 +269,9 @@ std::string goal_words(const db::Goal& g) {
     return side + say(m, g.target) + " " + m.words;
 }
 
+// The goals the last bucket meets, each pointing at its latest session (the range's latest).
 std::vector<Highlight> goal_highlights(const std::vector<db::Goal>& goals, const db::Bucket& b,
-                                       const std::string& bucket) {
+                                       const std::string& bucket, const std::string& latest) {
     std::vector<Highlight> out;
     for (const db::Goal& g : goals) {
         auto v = b.values.at(g.metric);
@@ -278,7 +279,7 @@ std::vector<Highlight> goal_highlights(const std::vector<db::Goal>& goals, const
         const MetricInfo& m = *find_metric(g.metric);
         bool total = g.metric == "sessions" || g.metric == "minutes";
         std::string when = bucket == "month" ? "in " + b.label : "in the " + b.label;
-        out.push_back({"goal_met", b.last_session_id, g.metric, *v,
+        out.push_back({"goal_met", latest, g.metric, *v,
                        "You met your goal of " + goal_words(g) + " " + when + ": " +
                            say_with_unit(m, *v) + (total ? "." : " on average.")});
     }
@@ -343,18 +344,16 @@ Response progress_get(Request& req, Ctx& ctx) {
     int64_t total = 0;
     for (const auto& b : buckets) total += b.sessions;
 
+    db::Extras extras = db::progress_extras(ctx.db, pq);
     std::vector<Highlight> highlights;
     // One session is no record: personal bests need something to beat.
     if (total >= 2)
-        for (const db::Best& b : db::personal_bests(ctx.db, pq))
+        for (const db::Best& b : extras.bests)
             highlights.push_back({"personal_best", b.session_id, b.metric, b.value, best_text(b)});
-    db::Streaks days = db::streaks(ctx.db, pq, "day");
-    if (total > 0) {
-        db::Streaks weeks = db::streaks(ctx.db, pq, "week");
-        for (auto& h : streak_highlights(days, weeks)) highlights.push_back(std::move(h));
-        for (auto& h : goal_highlights(goals, buckets.back(), pq.bucket))
+    for (auto& h : streak_highlights(extras.days, extras.weeks)) highlights.push_back(std::move(h));
+    if (!buckets.empty())
+        for (auto& h : goal_highlights(goals, buckets.back(), pq.bucket, extras.latest_session_id))
             highlights.push_back(std::move(h));
-    }
 
     core::JsonWriter w;
     w.begin_object().field("bucket", pq.bucket).field("tz", pq.tz);
@@ -366,7 +365,7 @@ Response progress_get(Request& req, Ctx& ctx) {
     write_highlights(w, highlights);
     w.key("goals");
     write_goal_status(w, goals, buckets.empty() ? nullptr : &buckets.back());
-    w.field("streak_days", days.current).end_object();
+    w.field("streak_days", extras.days.current).end_object();
     return Response::json(200, w.take());
 }
 

@@ -40,7 +40,7 @@ UPDATE analyses SET wpm = coalesce(wpm, analysis_number(metrics, 'wpm')),
 -- /progress and /recommendations read a user's done sessions by date: this index answers
 -- both with an index range scan (sessions_user_created_idx also holds the failed ones).
 CREATE INDEX sessions_user_done_created_idx ON sessions (user_id, created_at)
-    INCLUDE (kind, duration_s) WHERE status = 'done';
+    INCLUDE (id, kind, duration_s) WHERE status = 'done';
 
 -- A user's goals: a metric, a target and which side of it is good. PUT /me/goals replaces
 -- them all; position keeps the order the user gave.
