@@ -3,7 +3,8 @@
 Europe/Helsinki) and GET /recommendations for a user with 5,000 done sessions, among 20 other
 users with 1,000 each, through nginx (p50/p95/max over --runs requests each); then the same
 with the partial index sessions_user_done_created_idx dropped, side by side in one run; and
-EXPLAIN (ANALYZE, BUFFERS) of the bucket query (the SQL of db/progress.cpp progress_buckets).
+EXPLAIN (ANALYZE, BUFFERS) of the report statement (the SQL of db/progress.cpp kReport, read
+from the source).
 
 usage: bench/progress_bench.py [--runs N] [--sessions N]
 Needs a built tree (build/rostrum) and a throwaway PostgreSQL:
@@ -15,6 +16,7 @@ import argparse
 import http.client
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -47,21 +49,33 @@ SELECT md5('{tag}:' || i)::uuid,
 FROM generate_series(1, {n}) AS i;
 """
 
-EXPLAIN = """
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-WITH s AS (SELECT s.id, s.title, s.created_at, s.created_at AT TIME ZONE 'Europe/Helsinki' AS local,
-    coalesce(s.duration_s, analysis_number(a.metrics, 'duration_s')) AS duration_s, a.wpm,
-    a.articulation_wpm, a.fillers_per_min, a.pauses_per_min, a.pitch_range_semitones,
-    a.overall::float8 AS overall, a.score_pace AS pace, a.score_fluency AS fluency,
-    a.score_clarity AS clarity, a.score_confidence AS confidence, a.pace_band
-    FROM sessions s JOIN analyses a ON a.session_id = s.id
-    WHERE s.user_id = '{user}' AND s.status = 'done')
-SELECT date_trunc('week', local) AS start, count(*), sum(duration_s) / 60, avg(wpm),
-       avg(articulation_wpm), avg(fillers_per_min), avg(pauses_per_min),
-       avg(pitch_range_semitones), avg(overall), avg(pace), avg(fluency), avg(clarity),
-       avg(confidence), (array_agg(id ORDER BY created_at DESC, id DESC))[1]
-FROM s GROUP BY date_trunc('week', local) ORDER BY 1
-"""
+def report_sql():
+    """The SQL of db/progress.cpp's kReport, read from the source (its macros expanded and its
+    string literals joined), so that the plan shown is the statement's, not a copy."""
+    src = open(os.path.join(HERE, "..", "db", "progress.cpp")).read()
+    lit = re.compile(r'R"sql\((.*?)\)sql"|"((?:[^"\\]|\\.)*)"|([A-Z_]{4,})', re.S)
+
+    def join(text):
+        out = []
+        for raw, plain, name in lit.findall(text):
+            if name:
+                out.append(macros.get(name, ""))
+            else:
+                out.append(raw or plain.replace('\\"', '"'))
+        return "".join(out)
+
+    macros = {}
+    for m in re.finditer(r"#define (\w+)((?:.*\\\n)*.*)", src):
+        macros[m.group(1)] = join(m.group(2))
+    body = re.search(r'constexpr Statement kReport\{"progress_report",(.*?),\s*kIdempotent\};', src, re.S)
+    return join(body.group(1))
+
+
+def explain(S, user):
+    params = f"'{user}', 'Europe/Helsinki', NULL, NULL, NULL, '30', 'week'"
+    sql = (f"PREPARE report AS {report_sql()}; "
+           f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE report({params});")
+    return "\n".join(r[0] for r in S.sql(sql))
 
 
 def timed(S, path, token, runs):
@@ -144,10 +158,10 @@ def main():
         S.sql("VACUUM ANALYZE")
         total = S.sql("SELECT count(*) FROM sessions")[0][0]
         with_idx = measure(S, token, a.runs)
-        plan = "\n".join(r[0] for r in S.sql(EXPLAIN.format(user=me["id"])))
+        plan = explain(S, me["id"])
         S.sql("DROP INDEX sessions_user_done_created_idx; ANALYZE sessions")
         without = measure(S, token, a.runs)
-        plan_without = "\n".join(r[0] for r in S.sql(EXPLAIN.format(user=me["id"])))
+        plan_without = explain(S, me["id"])
         S.sql("CREATE INDEX sessions_user_done_created_idx ON sessions (user_id, created_at) "
               "INCLUDE (id, kind, duration_s) WHERE status = 'done'")
         size = len(S.get("/api/v1/progress?bucket=week", token=token).body)
@@ -173,7 +187,7 @@ def main():
         print(f"| `{name}` | {statistics.median(w):.1f} | {pct(w, 95):.1f} | {max(w):.1f} | {c:.1f} | "
               f"{statistics.median(wo):.1f} | {pct(wo, 95):.1f} | {co:.1f} | {pct(wo, 95) / pct(w, 95):.2f} |")
     print(f"\nThe weekly answer is {size / 1024:.0f} KiB. EXPLAIN (ANALYZE, BUFFERS) of the "
-          f"weekly bucket query in Europe/Helsinki, with the index:\n")
+          f"report statement (weekly, Europe/Helsinki), with the index:\n")
     print("```\n" + plan + "\n```\n")
     print("Without it:\n")
     print("```\n" + plan_without + "\n```")

@@ -34,26 +34,17 @@ constexpr Statement kZoneKnown{"progress_zone_known",
 constexpr Statement kRangeOrdered{"progress_range_ordered",
                                   "SELECT $1::timestamptz < $2::timestamptz", kIdempotent};
 
-// $6: "week" | "month". A bucket starts at the zone's local midnight (Monday for weeks).
-constexpr Statement kBuckets{"progress_buckets",
-                             DONE_SESSIONS R"sql(
-    SELECT api_time(date_trunc($6::text, local) AT TIME ZONE $2::text) AS start,
-           to_char(date_trunc($6::text, local), 'YYYY-MM-DD') AS local_date,
-           CASE WHEN $6::text = 'month' THEN to_char(date_trunc($6::text, local), 'FMMonth YYYY')
-                ELSE 'week of ' || to_char(date_trunc($6::text, local), 'FMDD FMMonth YYYY') END
-               AS label,
-           count(*) AS sessions, coalesce(sum(duration_s), 0) / 60 AS minutes, )sql" AVERAGES
-                                           R"sql(,
-           (array_agg(id ORDER BY created_at DESC, id DESC))[1] AS last_session_id
-    FROM s GROUP BY date_trunc($6::text, local) ORDER BY date_trunc($6::text, local))sql",
-                             kIdempotent};
-
-// Everything else /progress shows, from one reading of the sessions (MATERIALIZED: the
-// join with analyses is the cost, paid once): the personal bests (ties go to the earlier
-// session: the record is the first time it was reached), the latest session, and the streaks
-// of days and weeks by gaps and islands (consecutive periods minus their row number are
-// constant along a run). $6: the shortest session that may hold a record, in seconds.
-constexpr Statement kExtras{"progress_extras",
+// A whole report in one statement, from one reading of the caller's sessions (MATERIALIZED:
+// the join with analyses is most of the cost, paid once). Rows by `part`:
+// - bucket: one per week or month ($7), starting at the zone's local midnight (Monday for
+//   weeks), with the means of the analysis figures, each session counting once;
+// - best: the personal bests among sessions of at least $6 seconds (ties go to the earlier
+//   session: a record is the first time it was reached);
+// - latest: the range's latest session;
+// - streak: per unit (day, week), the longest run of consecutive periods with a session, by
+//   gaps and islands (consecutive periods minus their row number are constant along a run),
+//   and the length of the run reaching the current or the previous period.
+constexpr Statement kReport{"progress_report",
                             "WITH s AS MATERIALIZED (" DONE_SESSIONS_BODY R"sql(),
     b AS (SELECT * FROM s WHERE duration_s >= $6::float8),
     p AS (SELECT u.unit, u.step, date_trunc(u.unit, s.local)::date AS period,
@@ -65,8 +56,11 @@ constexpr Statement kExtras{"progress_extras",
           FROM p),
     runs AS (SELECT unit, step, min(period) AS first, max(period) AS last, count(*) AS length,
                     max(last_at) AS last_at FROM g GROUP BY unit, step, island),
-    longest AS (SELECT DISTINCT ON (unit) * FROM runs ORDER BY unit, length DESC, last DESC)
-    (SELECT 'best' AS part, 'fillers_per_min' AS metric, id, title,
+    longest AS (SELECT DISTINCT ON (unit) * FROM runs ORDER BY unit, length DESC, last DESC),
+    bk AS (SELECT date_trunc($7::text, local) AS k, count(*) AS sessions,
+                  coalesce(sum(duration_s), 0) / 60 AS minutes, )sql" AVERAGES R"sql(
+           FROM s GROUP BY 1),
+    e AS ((SELECT 'best' AS part, 'fillers_per_min' AS metric, id, title,
             to_char(local, 'FMDD FMMonth YYYY') AS day, fillers_per_min AS value,
             NULL::bigint AS length, NULL::text AS first_day, NULL::text AS last_day,
             NULL::bigint AS current
@@ -96,7 +90,23 @@ constexpr Statement kExtras{"progress_extras",
                       WHERE r.unit = l.unit
                         AND r.last >= date_trunc(l.unit, now() AT TIME ZONE $2::text)::date - l.step),
                     0)
-      FROM longest l)sql",
+      FROM longest l)
+    SELECT e.*, NULL::text AS start, NULL::text AS local_date, NULL::text AS label,
+           NULL::bigint AS sessions, NULL::float8 AS minutes, NULL::float8 AS wpm,
+           NULL::float8 AS articulation_wpm, NULL::float8 AS fillers_per_min,
+           NULL::float8 AS pauses_per_min, NULL::float8 AS pitch_range_semitones,
+           NULL::float8 AS overall, NULL::float8 AS pace, NULL::float8 AS fluency,
+           NULL::float8 AS clarity, NULL::float8 AS confidence
+      FROM e
+    UNION ALL
+    SELECT 'bucket', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           api_time(k AT TIME ZONE $2::text), to_char(k, 'YYYY-MM-DD'),
+           CASE WHEN $7::text = 'month' THEN to_char(k, 'FMMonth YYYY')
+                ELSE 'week of ' || to_char(k, 'FMDD FMMonth YYYY') END,
+           sessions, minutes, wpm, articulation_wpm, fillers_per_min, pauses_per_min,
+           pitch_range_semitones, overall, pace, fluency, clarity, confidence
+      FROM bk
+    ORDER BY part, local_date)sql",
                             kIdempotent};
 
 constexpr Statement kRecent{"progress_recent", R"sql(
@@ -132,36 +142,31 @@ bool range_ordered(Db& db, const std::string& from, const std::string& to) {
     return db.exec(kRangeOrdered, {from, to}).scalar_bool();
 }
 
-std::vector<Bucket> progress_buckets(Db& db, const ProgressQuery& q) {
-    std::vector<Param> p = params(q);
-    p.push_back(q.bucket);
-    Result r = db.exec(kBuckets, p);
-    std::vector<Bucket> out;
-    for (int i = 0; i < r.rows(); ++i) {
-        Row row(r, i);
-        Bucket b;
-        b.start = row.str("start");
-        b.local_date = row.str("local_date");
-        b.label = row.str("label");
-        b.sessions = row.i64("sessions");
-        b.minutes = row.f64("minutes");
-        b.values = values_from(row);
-        b.values["sessions"] = static_cast<double>(b.sessions);
-        b.values["minutes"] = b.minutes;
-        out.push_back(std::move(b));
-    }
-    return out;
+static Bucket bucket_from(const Row& row) {
+    Bucket b;
+    b.start = row.str("start");
+    b.local_date = row.str("local_date");
+    b.label = row.str("label");
+    b.sessions = row.i64("sessions");
+    b.minutes = row.f64("minutes");
+    b.values = values_from(row);
+    b.values["sessions"] = static_cast<double>(b.sessions);
+    b.values["minutes"] = b.minutes;
+    return b;
 }
 
-Extras progress_extras(Db& db, const ProgressQuery& q) {
+Report progress_report(Db& db, const ProgressQuery& q) {
     std::vector<Param> p = params(q);
     p.push_back(std::to_string(static_cast<int>(kMinBestSeconds)));
-    Result r = db.exec(kExtras, p);
-    Extras out;
+    p.push_back(q.bucket);
+    Result r = db.exec(kReport, p);
+    Report out;
     for (int i = 0; i < r.rows(); ++i) {
         Row row(r, i);
         std::string part = row.str("part");
-        if (part == "best") {
+        if (part == "bucket") {
+            out.buckets.push_back(bucket_from(row));
+        } else if (part == "best") {
             out.bests.push_back({row.str("metric"), row.str("id"), row.str("title"), row.str("day"),
                                  row.f64("value")});
         } else if (part == "latest") {

@@ -71,16 +71,17 @@ inline constexpr double kMinBestSeconds = 30;
 bool time_zone_known(Db& db, const std::string& tz);
 // Whether the instant `from` is before `to` (both RFC 3339 or dates, already checked).
 bool range_ordered(Db& db, const std::string& from, const std::string& to);
-std::vector<Bucket> progress_buckets(Db& db, const ProgressQuery& q);
-// The rest of a report, read in one statement: the personal bests that exist (fewest
-// fillers_per_min, best overall, widest pitch_range_semitones, longest duration_s in the
-// "good" pace band), the streaks of days and of weeks, and the latest session in the range.
-struct Extras {
+// A report, read in one statement: the buckets (oldest first), the personal bests that
+// exist (fewest fillers_per_min, best overall, widest pitch_range_semitones, longest
+// duration_s in the "good" pace band), the streaks of days and of weeks, and the latest
+// session in the range.
+struct Report {
+    std::vector<Bucket> buckets;
     std::vector<Best> bests;
     Streaks days, weeks;
     std::string latest_session_id;
 };
-Extras progress_extras(Db& db, const ProgressQuery& q);
+Report progress_report(Db& db, const ProgressQuery& q);
 
 // The caller's averages over the last 30 days and the 30 before them.
 struct RecentFigures {

@@ -339,20 +339,20 @@ db::ProgressQuery progress_query(Request& req, Ctx& ctx) {
 
 Response progress_get(Request& req, Ctx& ctx) {
     db::ProgressQuery pq = progress_query(req, ctx);
-    std::vector<db::Bucket> buckets = db::progress_buckets(ctx.db, pq);
+    db::Report report = db::progress_report(ctx.db, pq);
+    const std::vector<db::Bucket>& buckets = report.buckets;
     std::vector<db::Goal> goals = db::list_goals(ctx.db, pq.user_id);
     int64_t total = 0;
     for (const auto& b : buckets) total += b.sessions;
 
-    db::Extras extras = db::progress_extras(ctx.db, pq);
     std::vector<Highlight> highlights;
     // One session is no record: personal bests need something to beat.
     if (total >= 2)
-        for (const db::Best& b : extras.bests)
+        for (const db::Best& b : report.bests)
             highlights.push_back({"personal_best", b.session_id, b.metric, b.value, best_text(b)});
-    for (auto& h : streak_highlights(extras.days, extras.weeks)) highlights.push_back(std::move(h));
+    for (auto& h : streak_highlights(report.days, report.weeks)) highlights.push_back(std::move(h));
     if (!buckets.empty())
-        for (auto& h : goal_highlights(goals, buckets.back(), pq.bucket, extras.latest_session_id))
+        for (auto& h : goal_highlights(goals, buckets.back(), pq.bucket, report.latest_session_id))
             highlights.push_back(std::move(h));
 
     core::JsonWriter w;
@@ -365,7 +365,7 @@ Response progress_get(Request& req, Ctx& ctx) {
     write_highlights(w, highlights);
     w.key("goals");
     write_goal_status(w, goals, buckets.empty() ? nullptr : &buckets.back());
-    w.field("streak_days", extras.days.current).end_object();
+    w.field("streak_days", report.days.current).end_object();
     return Response::json(200, w.take());
 }
 
@@ -413,7 +413,9 @@ db::Goal goal_from(const cJSON* item, size_t i) {
     return g;
 }
 
-std::vector<db::Goal> goals_from(const cJSON* root) {
+}  // namespace
+
+std::vector<db::Goal> read_goals(const cJSON* root) {
     if (!cJSON_IsArray(root))
         throw core::ApiError::bad_request("the body must be a JSON array of goals");
     std::vector<db::Goal> goals;
@@ -433,6 +435,8 @@ std::vector<db::Goal> goals_from(const cJSON* root) {
     return goals;
 }
 
+namespace {
+
 Response goals_response(const std::vector<db::Goal>& goals) {
     core::JsonWriter w;
     write_goals_array(w, goals);
@@ -447,7 +451,7 @@ Response goals_get(Request& req, Ctx& ctx) {
 
 Response goals_put(Request& req, Ctx& ctx) {
     core::JsonPtr body = json_body(req);
-    std::vector<db::Goal> goals = goals_from(body.get());
+    std::vector<db::Goal> goals = read_goals(body.get());
     db::replace_goals(ctx.db, req.user().id, goals);
     return goals_response(goals);
 }

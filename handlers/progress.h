@@ -5,6 +5,10 @@
 #include <cstddef>
 #include <optional>
 #include <string_view>
+#include <vector>
+
+#include "core/json.h"
+#include "db/goals.h"
 
 namespace handlers {
 
@@ -50,6 +54,10 @@ inline constexpr const char* kMetricNames[] = {"wpm",
 static_assert(std::size(kMetricNames) == std::size(kMetrics));
 
 const MetricInfo* find_metric(std::string_view name);
+
+// PUT /me/goals' body: at most 10 goals; errors name the item ("[2].target"): 400 for a wrong
+// shape or type, 422 for a value out of bounds.
+std::vector<db::Goal> read_goals(const cJSON* root);
 
 // A resource's tags: the report metrics and the interview scorecard's competencies.
 inline constexpr const char* kResourceTags[] = {"wpm",

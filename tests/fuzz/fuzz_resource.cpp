@@ -1,5 +1,6 @@
 // libFuzzer target for handlers/resource: the field tables' body and form readers, which every
-// create and patch body of every resource goes through. Invariants: a refusal is a 400 or 422
+// create and patch body of every resource goes through (string arrays included: a learning
+// resource's tags), and PUT /me/goals' array reader. Invariants: a refusal is a 400 or 422
 // naming a field (never another status, never a crash); an accepted body holds only strings
 // within the field's bounds in characters.
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "core/json.h"
 #include "core/problem.h"
 #include "core/utf8.h"
+#include "handlers/progress.h"
 #include "handlers/resource.h"
 #include "handlers/routes.h"
 
@@ -51,7 +53,7 @@ void refused_cleanly(F&& f) {
 
 void read_bodies(const cJSON* root) {
     using namespace handlers;
-    for (const Resource* res : {&kUsers, &kSessions}) {
+    for (const Resource* res : {&kUsers, &kSessions, &kLearningResources}) {
         for (const Body& b : res->bodies) {
             if (b.file) continue;  // a multipart upload: its form is read below
             refused_cleanly([&] { check_accepted(*res, read_body(*res, root, b.bit), b.bit); });
@@ -83,5 +85,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     read_bodies(root.get());
     read_upload_form(root.get());
+    // PUT /me/goals: a JSON array of goals; accepted goals are within their metric's bounds.
+    refused_cleanly([&] {
+        for (const db::Goal& g : handlers::read_goals(root.get())) {
+            const handlers::MetricInfo* m = handlers::find_metric(g.metric);
+            require(m && g.target >= 0 && g.target <= m->max, "an accepted goal is out of bounds");
+        }
+    });
     return 0;
 }
