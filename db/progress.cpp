@@ -7,16 +7,16 @@ namespace {
 
 // The caller's done sessions in the range, with their analysis columns and local time.
 // sessions_user_done_created_idx answers the WHERE with an index range scan.
-#define DONE_SESSIONS_BODY                                                                    \
-    "SELECT s.id, s.title, s.created_at, s.created_at AT TIME ZONE $2::text AS local, "       \
-    "coalesce(s.duration_s, analysis_number(a.metrics, 'duration_s')) AS duration_s, a.wpm, " \
-    "a.articulation_wpm, a.fillers_per_min, a.pauses_per_min, a.pitch_range_semitones, "      \
-    "a.overall::float8 AS overall, a.score_pace AS pace, a.score_fluency AS fluency, "        \
-    "a.score_clarity AS clarity, a.score_confidence AS confidence, a.pace_band "              \
-    "FROM sessions s JOIN analyses a ON a.session_id = s.id "                                 \
-    "WHERE s.user_id = $1 AND s.status = 'done' "                                             \
-    "AND ($3::timestamptz IS NULL OR s.created_at >= $3) "                                    \
-    "AND ($4::timestamptz IS NULL OR s.created_at < $4) "                                     \
+#define DONE_SESSIONS_BODY                                                               \
+    "SELECT s.id, s.title, s.created_at, s.created_at AT TIME ZONE $2::text AS local, "  \
+    "s.duration_s, a.wpm, "                                                              \
+    "a.articulation_wpm, a.fillers_per_min, a.pauses_per_min, a.pitch_range_semitones, " \
+    "a.overall::float8 AS overall, a.score_pace AS pace, a.score_fluency AS fluency, "   \
+    "a.score_clarity AS clarity, a.score_confidence AS confidence, a.pace_band "         \
+    "FROM sessions s JOIN analyses a ON a.session_id = s.id "                            \
+    "WHERE s.user_id = $1 AND s.status = 'done' "                                        \
+    "AND ($3::timestamptz IS NULL OR s.created_at >= $3) "                               \
+    "AND ($4::timestamptz IS NULL OR s.created_at < $4) "                                \
     "AND ($5::text IS NULL OR s.kind = $5)"
 #define DONE_SESSIONS "WITH s AS (" DONE_SESSIONS_BODY ") "
 

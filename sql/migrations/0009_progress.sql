@@ -42,6 +42,12 @@ UPDATE analyses SET wpm = coalesce(wpm, analysis_number(metrics, 'wpm')),
 CREATE INDEX sessions_user_done_created_idx ON sessions (user_id, created_at)
     INCLUDE (id, kind, duration_s) WHERE status = 'done';
 
+-- The report columns beside the key: the reports' join reads this narrow index (index-only)
+-- instead of the analyses' rows, which carry the whole metrics document.
+CREATE INDEX analyses_report_idx ON analyses (session_id)
+    INCLUDE (wpm, articulation_wpm, fillers_per_min, pauses_per_min, pitch_range_semitones,
+             overall, pace_band, score_pace, score_fluency, score_clarity, score_confidence);
+
 -- A user's goals: a metric, a target and which side of it is good. PUT /me/goals replaces
 -- them all; position keeps the order the user gave.
 CREATE TABLE goals (
