@@ -5,6 +5,7 @@
 #include "handlers/progress.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <set>
