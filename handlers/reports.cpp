@@ -61,7 +61,7 @@ constexpr Field kWorkloadFields[] = {
 
 }  // namespace
 
-constexpr Resource kProgress{.schema = "Progress", .fields = kProgressFields};
+constexpr Resource kProjectProgress{.schema = "ProjectProgress", .fields = kProgressFields};
 constexpr Resource kFlow{.schema = "Flow", .fields = kFlowFields};
 constexpr Resource kTeamPerformance{.schema = "TeamPerformance", .fields = kTeamFields};
 constexpr Resource kWorkload{.schema = "Workload", .fields = kWorkloadFields};

@@ -2,6 +2,7 @@
 // from a field table. Nothing here knows a resource by name.
 #include "handlers/resource.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/numbers.h"
@@ -85,6 +86,20 @@ std::string date_or_422(std::string v, const char* field) {
     return v;
 }
 
+// An array whose items come from Field::values (a resource's tags) is a set: each item one of
+// them ("tags[2]" names a bad one), a repeated one dropped, the first order kept.
+std::vector<std::string> enumerated_set(const Field& f, std::vector<std::string> items) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (!is_one_of(f, items[i]))
+            throw core::ApiError::unprocessable(std::string(f.name) + "[" + std::to_string(i) + "]",
+                                                one_of_message(f));
+        if (std::find(out.begin(), out.end(), items[i]) == out.end())
+            out.push_back(std::move(items[i]));
+    }
+    return out;
+}
+
 // An array field's elements, read and (uuid items) normalised; "ids[3]" names a bad one.
 void read_json_array(core::ObjectReader& r, const Field& f, bool required, InputBuilder& in) {
     const char* n = f.name;
@@ -99,6 +114,7 @@ void read_json_array(core::ObjectReader& r, const Field& f, bool required, Input
         for (size_t i = 0; i < v->size(); ++i)
             (*v)[i] = uuid_or_422(std::move((*v)[i]),
                                   (std::string(n) + "[" + std::to_string(i) + "]").c_str());
+    if (!f.values.empty()) *v = enumerated_set(f, std::move(*v));
     in.list(n, std::move(*v));
 }
 
@@ -408,6 +424,11 @@ void write_field_schema(core::JsonWriter& w, const Field& f, Context c, unsigned
     if (f.type == Type::array) {
         w.key("items").begin_object().field("type", "string");
         if (f.items == Type::uuid) w.field("format", "uuid");
+        if (!f.values.empty()) {  // a set of these (see enumerated_set)
+            w.key("enum").begin_array();
+            for (const char* v : f.values) w.value(v);
+            w.end_array();
+        }
         if (f.items != Type::uuid && f.max > 0) {
             if (f.min > 0) w.field("minLength", f.min);
             w.field("maxLength", f.max);
@@ -416,7 +437,7 @@ void write_field_schema(core::JsonWriter& w, const Field& f, Context c, unsigned
         if (f.min_items > 0) w.field("minItems", f.min_items);
         if (f.max_items > 0) w.field("maxItems", f.max_items);
     }
-    if (!f.values.empty()) {
+    if (!f.values.empty() && f.type != Type::array) {
         w.key("enum").begin_array();
         for (const char* v : f.values) w.value(v);
         w.end_array();

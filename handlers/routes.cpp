@@ -73,7 +73,7 @@ constexpr Route kRoutes[] = {
     // Team tracker: activity log and reports (handlers/activity.cpp, handlers/reports.cpp).
     {"GET",    "/api/v1/activity",               activity_list,   kAuth,                 "activity_list",   &kActivity, "limit cursor project_id entity entity_id actor_id from to"},
     {"GET",    "/api/v1/activity/verify",        activity_verify, kAdmin,                "activity_verify", &kActivityCheck},
-    {"GET",    "/api/v1/projects/{id}/progress", reports_progress, kAuth,                "reports_progress", &kProgress},
+    {"GET",    "/api/v1/projects/{id}/progress", reports_progress, kAuth,                "reports_progress", &kProjectProgress},
     {"GET",    "/api/v1/projects/{id}/flow",     reports_flow,    kAuth,                 "reports_flow",    &kFlow,     "from to bucket"},
     {"GET",    "/api/v1/reports/team-performance", reports_team_performance, kAuth,      "reports_team_performance", &kTeamPerformance, "project_id from to"},
     {"GET",    "/api/v1/reports/workload",       reports_workload, kAuth,                "reports_workload", &kWorkload, "project_id"},
@@ -93,6 +93,17 @@ constexpr Route kRoutes[] = {
     {"POST",   "/api/v1/sessions/{id}/note/approve", notes_approve, kAuth,               "notes_approve",   &kNotes},
     {"POST",   "/api/v1/sessions/{id}/note/reopen", notes_reopen, kAuth,                 "notes_reopen",    &kNotes},
     {"GET",    "/api/v1/sessions/{id}/note/history", notes_history, kAuth,               "notes_history",   &kNoteVersions, "limit cursor"},
+
+    // Practice: progress, goals, recommendations (handlers/progress.cpp, handlers/resources.cpp).
+    {"GET",    "/api/v1/progress",               progress_get,    kAuth,                 "progress_get",    &kProgress, "bucket from to kind tz"},
+    {"GET",    "/api/v1/me/goals",               goals_get,       kAuth,                 "goals_get",       &kGoals},
+    {"PUT",    "/api/v1/me/goals",               goals_put,       kAuth | kJsonBody,     "goals_put",       &kGoals},
+    {"GET",    "/api/v1/recommendations",        recommendations_get, kAuth,             "recommendations_get", &kLearningResources},
+    {"GET",    "/api/v1/resources",              resources_list,  kAuth,                 "resources_list",  &kLearningResources, "limit cursor kind tag"},
+    {"POST",   "/api/v1/resources",              resources_create, kAdmin | kJsonBody,   "resources_create", &kLearningResources},
+    {"GET",    "/api/v1/resources/{id}",         resources_get,   kAuth,                 "resources_get",   &kLearningResources},
+    {"PATCH",  "/api/v1/resources/{id}",         resources_update, kAdmin | kJsonBody,   "resources_update", &kLearningResources},
+    {"DELETE", "/api/v1/resources/{id}",         resources_delete, kAdmin,               "resources_delete", &kLearningResources},
 
 };
 // clang-format on

@@ -18,14 +18,17 @@ struct Resource;
 extern const Resource kUsers;     // users.cpp
 extern const Resource kSessions;  // sessions.cpp
 // (tracker resources: one line each below)
-extern const Resource kTasks;            // tasks.cpp
-extern const Resource kActivity;         // activity.cpp
-extern const Resource kActivityCheck;    // activity.cpp
-extern const Resource kProgress;         // reports.cpp
-extern const Resource kFlow;             // reports.cpp
-extern const Resource kTeamPerformance;  // reports.cpp
-extern const Resource kWorkload;         // reports.cpp
-extern const Resource kProjects;         // projects.cpp
+extern const Resource kTasks;              // tasks.cpp
+extern const Resource kActivity;           // activity.cpp
+extern const Resource kActivityCheck;      // activity.cpp
+extern const Resource kProjectProgress;    // reports.cpp
+extern const Resource kFlow;               // reports.cpp
+extern const Resource kTeamPerformance;    // reports.cpp
+extern const Resource kWorkload;           // reports.cpp
+extern const Resource kProjects;           // projects.cpp
+extern const Resource kProgress;           // progress.cpp (the query of GET /progress)
+extern const Resource kGoals;              // progress.cpp
+extern const Resource kLearningResources;  // resources.cpp
 
 // health.cpp
 Response health_live(Request&, Ctx&);
@@ -113,5 +116,16 @@ Response notes_update(Request&, Ctx&);
 Response notes_approve(Request&, Ctx&);
 Response notes_reopen(Request&, Ctx&);
 Response notes_history(Request&, Ctx&);
+// progress.cpp
+Response progress_get(Request&, Ctx&);
+Response goals_get(Request&, Ctx&);
+Response goals_put(Request&, Ctx&);
+Response recommendations_get(Request&, Ctx&);
+// resources.cpp
+Response resources_list(Request&, Ctx&);
+Response resources_create(Request&, Ctx&);
+Response resources_get(Request&, Ctx&);
+Response resources_update(Request&, Ctx&);
+Response resources_delete(Request&, Ctx&);
 
 }  // namespace handlers

@@ -14,6 +14,10 @@
 
 namespace speech {
 
+// The "good" pace band of talks (wpm, inclusive): the pace score is 100 inside it, and
+// progress reports call a change of pace better when it moves into it.
+inline constexpr double kPaceGoodLowWpm = 120, kPaceGoodHighWpm = 165;
+
 struct Analysis {
     double duration_s = 0;
     double speech_s = 0;

@@ -30,7 +30,8 @@ int to_score(double v) {
 }
 
 // Talk norms (wpm).
-constexpr double kGoodLow = 120, kGoodHigh = 165, kTooSlow = 100, kTooFast = 180;
+constexpr double kGoodLow = kPaceGoodLowWpm, kGoodHigh = kPaceGoodHighWpm, kTooSlow = 100,
+                 kTooFast = 180;
 
 // Filler and hedge rates above these make a tip.
 constexpr double kFillerGood = 2;

@@ -1,5 +1,6 @@
 // libFuzzer target for handlers/resource: the field tables' body and form readers, which every
-// create and patch body of every resource goes through. Invariants: a refusal is a 400 or 422
+// create and patch body of every resource goes through (string arrays included: a learning
+// resource's tags), and PUT /me/goals' array reader. Invariants: a refusal is a 400 or 422
 // naming a field (never another status, never a crash); an accepted body holds only strings
 // within the field's bounds in characters, arrays within their counts, dates that exist. A
 // top-level array goes through the batch reader's shape (PATCH /tasks): every item as a
@@ -19,6 +20,7 @@
 #include "db/tasks.h"
 #include "handlers/common.h"
 #include "handlers/openai_form.h"
+#include "handlers/progress.h"
 #include "handlers/resource.h"
 #include "handlers/routes.h"
 
@@ -76,7 +78,7 @@ void refused_cleanly(F&& f) {
 
 void read_bodies(const cJSON* root) {
     using namespace handlers;
-    for (const Resource* res : {&kUsers, &kSessions, &kTasks, &kProjects}) {
+    for (const Resource* res : {&kUsers, &kSessions, &kTasks, &kProjects, &kLearningResources}) {
         for (const Body& b : res->bodies) {
             if (b.file) continue;  // a multipart upload: its form is read below
             refused_cleanly([&] { check_accepted(*res, read_body(*res, root, b.bit), b.bit); });
@@ -154,5 +156,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     read_batch(root.get());
     read_upload_form(root.get());
     read_openai_form(root.get());
+    // PUT /me/goals: a JSON array of goals; accepted goals are within their metric's bounds.
+    refused_cleanly([&] {
+        for (const db::Goal& g : handlers::read_goals(root.get())) {
+            const handlers::MetricInfo* m = handlers::find_metric(g.metric);
+            require(m && g.target >= 0 && g.target <= m->max, "an accepted goal is out of bounds");
+        }
+    });
     return 0;
 }
