@@ -155,15 +155,17 @@ Input body_for_task(Request& req, Ctx& ctx, const cJSON* root, unsigned bit) {
     }
 }
 
-// A batch body's array: 1–500 elements, else 400 saying why.
+// A batch body's array: not an array is 400 (unreadable as a batch); a count outside 1–500 is
+// 422, as batch-delete's `ids` (API.md: 1–500 items), naming the body itself ("").
 const cJSON* batch_array(const cJSON* root) {
     if (!cJSON_IsArray(root))
         throw core::ApiError::bad_request("body must be a JSON array of changes");
     const size_t n = static_cast<size_t>(cJSON_GetArraySize(root));
-    if (n == 0) throw core::ApiError::bad_request("the batch is empty: send 1 to 500 changes");
+    if (n == 0)
+        throw core::ApiError::unprocessable("", "the batch is empty: send 1 to 500 changes");
     if (n > kMaxBatch)
-        throw core::ApiError::bad_request("the batch has " + std::to_string(n) +
-                                          " changes; at most 500 are taken at once");
+        throw core::ApiError::unprocessable(
+            "", "the batch has " + std::to_string(n) + " changes; at most 500 are taken at once");
     return root;
 }
 

@@ -522,12 +522,13 @@ class Batch(Base):
         self.assertEqual([t["priority"] for t in r.json()["items"]], ["high"] * 5)
         self.assertEqual([t["id"] for t in r.json()["items"]], [t["id"] for t in self.ts])
 
-    def test_malformed_batch_bodies_are_400(self):
-        for body in ({"id": self.ts[0]["id"]}, [], "x", 5, None, [5], [[]]):
+    def test_malformed_batch_bodies_are_400_and_an_empty_one_422(self):
+        for body, status in (({"id": self.ts[0]["id"]}, 400), ([], 422), ("x", 400), (5, 400),
+                             (None, 400), ([5], 400), ([[]], 400)):
             before = S.fingerprint()
             r = S.request("PATCH", f"{API}/tasks", body=json.dumps(body), content_type="application/json",
                           token=self.tok)
-            self.assertProblem(r, 400, json.dumps(body))
+            self.assertProblem(r, status, json.dumps(body))
             self.assertUnchanged(before, json.dumps(body))
 
     def test_500_items_work_and_501_are_refused(self):
@@ -544,7 +545,7 @@ class Batch(Base):
         b = self.assertColumnsContiguous(self.pid, self.tok)
         self.assertEqual(len(b["done"]["tasks"]), 500)
         before = S.fingerprint()
-        p = self.assertProblem(self.batch([{"id": i} for i in ids] + [{"id": ids[0]}]), 400)
+        p = self.assertProblem(self.batch([{"id": i} for i in ids] + [{"id": ids[0]}]), 422)
         self.assertIn("500", p["detail"])
         self.assertUnchanged(before, "501 items")
         p = self.assertProblem(S.post(f"{API}/tasks/batch-delete", {"ids": ids + [str(uuid.uuid4())]},
