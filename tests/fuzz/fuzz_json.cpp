@@ -98,8 +98,9 @@ void read_fields(const cJSON* root) {
     expect_api_error([&] { r.optional_int("big", INT64_MIN, INT64_MAX); });
     expect_api_error([&] { r.optional_bool("done"); });
     expect_api_error([&] {
-        const auto v = r.optional_string_array("labels", 4, 1, 8);
-        require(!v || v->size() <= 4, "optional_string_array past its max_items");
+        const auto v = r.optional_string_array("labels", 1, 4, 1, 8);
+        require(!v || (v->size() >= 1 && v->size() <= 4),
+                "optional_string_array outside its min_items..max_items");
     });
     expect_api_error([&] {
         const auto v = r.optional_int_object("limits", 1, 50);
