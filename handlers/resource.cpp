@@ -243,6 +243,10 @@ Input read_body(const Resource& res, const cJSON* root, unsigned body) {
     for (const Field& f : res.fields) {
         if (!(f.use & body)) continue;
         read_json_field(r, f, f.required & body, in);
+        // A required field sent as null holds no value either (the readers take null as
+        // absent): refused here, once for every type, so no handler meets an empty one.
+        if ((f.required & body) && !in.has(f.name))
+            throw core::ApiError::unprocessable(f.name, "is required");
         // On create an absent field takes its default; a patch leaves it alone. (An array's
         // default is JSON: "[]", the one an array field may have.)
         if ((body & kCreate) && f.def && !in.has(f.name)) {

@@ -225,6 +225,16 @@ class Bad(ApiCase):
         self.refused("batch-delete 501 distinct ids", "POST", "/tasks/batch-delete",
                      {"ids": [str(uuid.uuid4()) for _ in range(501)]}, status=(413, 422), field="ids")
         self.refused("batch-delete ids missing", "POST", "/tasks/batch-delete", {}, field="ids")
+        # A required field sent as null is as missing (a 5xx crash before the fix: review of s7-int)
+        self.refused("batch-delete ids null", "POST", "/tasks/batch-delete", {"ids": None}, field="ids")
+        self.refused("batch item id null", "PATCH", "/tasks", [{"id": None, "priority": "low"}], field="[0].id")
+        self.refused("move position null", "POST", f"/tasks/{tid}/move", {"status": "done", "position": None},
+                     field="position")
+        self.refused("move status null", "POST", f"/tasks/{tid}/move", {"status": None, "position": 0},
+                     status=(400, 422), field="status")
+        self.refused("member user_id null", "POST", f"/projects/{CTX['pid']}/members", {"user_id": None},
+                     field="user_id")
+        self.refused("project name null", "POST", "/projects", {"name": None}, status=(400, 422), field="name")
         self.refused("batch-delete ids a string", "POST", "/tasks/batch-delete", {"ids": tid}, status=TYPE, field="ids")
         self.refused("batch-delete a bare array", "POST", "/tasks/batch-delete", [tid], status=TYPE)
         self.refused("batch-delete not a UUID", "POST", "/tasks/batch-delete", {"ids": [tid, "../../etc/passwd"]},
