@@ -19,6 +19,15 @@ constexpr size_t kMaxPrompts = 100;
 // activity_changes (only the fields that moved; a task that would not change is not touched).
 // The title is replaced only while it is the upload's placeholder (title_from_memo, cleared
 // by any other title change: 0007's trigger) and only by a non-empty memo title.
+// The boards of the memo's tasks, locked first, in board order: every other path that changes
+// a task takes its board's lock before the task row and the activity chain's head (board ->
+// task -> chain), so this one does too (a project PATCH or DELETE at the same time would
+// otherwise deadlock with it, and the loser would be the transcription).
+constexpr db::Statement kLockMemoBoards{"memo_lock_boards", R"sql(
+    SELECT lock_board(b.board_id)
+    FROM (SELECT DISTINCT board_id FROM tasks
+          WHERE source_session_id = $1 AND board_id IS NOT NULL ORDER BY board_id) b)sql"};
+
 constexpr db::Statement kFillMemoPrompts{"memo_fill_prompts", R"sql(
     WITH old AS (
         SELECT t.id, t.project_id, t.created_by, t.prompts, t.title,
@@ -60,6 +69,7 @@ void announce(db::Db& db, const db::Row& task) {
 void fill_memo_prompts(db::Db& db, const std::string& session_id, const speech::Transcript& t) {
     const std::vector<std::string> prompts =
         speech::fit_prompts(speech::split_prompts(t), kMaxPromptChars, kMaxPrompts);
+    db.exec(kLockMemoBoards, {session_id});
     const db::Result r = db.exec(
         kFillMemoPrompts, {session_id, db::array_literal(prompts), speech::memo_title(prompts)});
     for (int i = 0; i < r.rows(); ++i) announce(db, db::Row(r, i));
