@@ -117,8 +117,10 @@ CREATE TABLE task_status_history (
 CREATE INDEX task_status_history_project_idx ON task_status_history (project_id, at);
 CREATE INDEX task_status_history_task_idx ON task_status_history (task_id, at);
 
+-- SECURITY DEFINER: the history is written only by this trigger (the app role may not insert
+-- into it, so no route can forge a transition the reports would count).
 CREATE FUNCTION tasks_track_status() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO task_status_history (task_id, project_id, from_status, to_status, at)
@@ -286,6 +288,6 @@ BEGIN
     -- 0003's default privileges) are taken back, and it gets nothing on the chain heads.
     EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON activity FROM %I', app);
     EXECUTE format('REVOKE ALL ON activity_chains FROM %I', app);
-    -- The status history is written by its trigger and read by the reports.
-    EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON task_status_history FROM %I', app);
+    -- The status history is written by its trigger (as the owner) and read by the reports.
+    EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON task_status_history FROM %I', app);
 END $$;

@@ -29,3 +29,10 @@ DROP INDEX task_status_history_project_idx;
 CREATE FUNCTION activity_chain_heads() RETURNS TABLE (chain uuid, last_seq bigint, last_hash bytea)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$ SELECT h.chain, h.last_seq, h.last_hash FROM activity_chains h $$;
+-- Functions are executable by PUBLIC by default: this one only by the app role.
+REVOKE EXECUTE ON FUNCTION activity_chain_heads() FROM PUBLIC;
+DO $$
+BEGIN
+    EXECUTE format('GRANT EXECUTE ON FUNCTION activity_chain_heads() TO %I',
+                   current_setting('rostrum.app_role'));
+END $$;

@@ -100,8 +100,10 @@ CREATE TABLE clinical_note_versions (
 );
 CREATE INDEX clinical_note_versions_session_idx ON clinical_note_versions (session_id, seq);
 
+-- SECURITY DEFINER: the history is written only by this trigger (the app role may not insert
+-- into it, so it cannot forge a version's actor or time).
 CREATE FUNCTION clinical_notes_record_version() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     INSERT INTO clinical_note_versions (session_id, version, at, actor_id, action, status,
                                         summary, subjective, objective, assessment, plan)
@@ -125,7 +127,7 @@ DO $$
 DECLARE
     app text := current_setting('rostrum.app_role');
 BEGIN
-    EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON clinical_note_versions FROM %I', app);
+    EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON clinical_note_versions FROM %I', app);
     -- A note goes with its session (cascade); the app never deletes one itself.
     EXECUTE format('REVOKE DELETE, TRUNCATE ON clinical_notes FROM %I', app);
 END $$;
