@@ -9,6 +9,10 @@ namespace {
 constexpr Statement kList{"goals_list", R"sql(
     SELECT metric, target, direction FROM goals WHERE user_id = $1 ORDER BY position)sql",
                           kIdempotent};
+// Two PUTs at once: the second's DELETE cannot see the first's new rows (READ COMMITTED) and
+// its INSERT would collide with them (a 409). The user's replacements are serialised instead
+// (advisory class 1101: a user's goals; 1100 is the tracker's boards).
+constexpr Statement kLockGoals{"goals_lock", "SELECT pg_advisory_xact_lock(1101, hashtext($1))"};
 constexpr Statement kDeleteAll{"goals_delete_all", "DELETE FROM goals WHERE user_id = $1"};
 // One statement for all goals: arrays in, unnest out.
 constexpr Statement kInsert{"goals_insert", R"sql(
@@ -37,6 +41,7 @@ void replace_goals(Db& db, const std::string& user_id, const std::vector<Goal>& 
         directions.push_back(g.direction);
     }
     Tx tx(db);
+    db.exec(kLockGoals, {user_id});
     db.exec(kDeleteAll, {user_id});
     if (!goals.empty())
         db.exec(kInsert, {user_id, array_literal(metrics), array_literal(targets),
