@@ -29,19 +29,36 @@ constexpr db::Statement kExpire{"scribe_expire_audio", R"sql(
         FOR UPDATE SKIP LOCKED)
     RETURNING s.audio_path)sql"};
 
-// One batch. The files go before the commit: a failed unlink (other than already gone) throws,
-// the stamps roll back and the next pass tries again; a crash after the unlinks leaves rows
-// the next pass stamps (their unlink then finds nothing). So a stamped row never keeps a file.
-int expire_batch(db::Db& db, const std::string& audio_dir, int days) {
+// A row whose file could not be removed keeps its audio: its stamp is taken back in the same
+// transaction, so the rest of the batch goes on (one unremovable file must not stop retention
+// for every other session) and the next pass tries that one again.
+constexpr db::Statement kKeepAudio{"scribe_keep_audio", R"sql(
+    UPDATE sessions SET audio_deleted_at = NULL WHERE audio_path = $1)sql"};
+
+struct Batch {
+    int selected = 0;  // rows the batch stamped
+    int removed = 0;   // of them, files gone (or already gone)
+};
+
+// One batch. The files go before the commit: a crash after the unlinks leaves rows the next
+// pass stamps (their unlink then finds nothing). So a stamped row never keeps a file.
+Batch expire_batch(db::Db& db, const std::string& audio_dir, int days) {
     db::Tx tx(db);
     db::Result r = db.exec(kExpire, {std::to_string(days), std::to_string(kBatch)});
+    Batch b{r.rows(), 0};
     for (int i = 0; i < r.rows(); ++i) {
-        std::string path = audio_dir + "/" + db::Row(r, i).str("audio_path");
-        if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-            throw std::system_error(errno, std::generic_category(), "unlink " + path);
+        const std::string name = db::Row(r, i).str("audio_path");
+        const std::string path = audio_dir + "/" + name;
+        if (::unlink(path.c_str()) == 0 || errno == ENOENT) {
+            ++b.removed;
+            continue;
+        }
+        core::log_warn("scribe retention could not remove " + path + ": " + std::strerror(errno) +
+                       " (kept; tried again on the next sweep)");
+        db.exec(kKeepAudio, {name});
     }
     tx.commit();
-    return r.rows();
+    return b;
 }
 
 }  // namespace
@@ -51,9 +68,11 @@ int64_t expire_scribe_audio(db::Db& db, const core::Config& cfg) {
     const std::string dir = core::audio_dir(cfg);
     int64_t total = 0;
     for (;;) {
-        int n = expire_batch(db, dir, cfg.scribe_retention_days);
-        total += n;
-        if (n < kBatch) break;
+        const Batch b = expire_batch(db, dir, cfg.scribe_retention_days);
+        total += b.removed;
+        // A short batch was the last; a batch of files none of which would go would come back
+        // the same (the oldest first): stop until the next sweep.
+        if (b.selected < kBatch || b.removed == 0) break;
     }
     if (total)
         core::log_info("scribe retention removed the audio of " + std::to_string(total) +
