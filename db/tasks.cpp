@@ -216,7 +216,8 @@ constexpr Statement kBoardProject{"task_board_project", R"sql(
                                   kIdempotent};
 // In the (board_id, status, position) index's order; project_board puts the columns in order.
 constexpr Statement kBoardTasks{"task_board_tasks", "SELECT " TASK_COLUMNS R"sql(, '' AS cursor_key
-    FROM tasks t WHERE t.board_id = $1 ORDER BY t.board_id, t.status, t.position)sql",
+    FROM tasks t WHERE t.board_id = $1 AND project_role($1, $2) IS NOT NULL
+    ORDER BY t.board_id, t.status, t.position)sql",
                                 kIdempotent};
 
 std::vector<std::string> json_strings(const std::string& json) {
@@ -592,7 +593,9 @@ std::optional<Board> project_board(Db& db, const std::string& user_id,
     if (p.rows() == 0) return std::nullopt;
     Board b;
     b.wip_limits_json = Row(p, 0).str("wip_limits");
-    Result r = db.exec(kBoardTasks, {project_id});
+    // The caller's role is part of this statement too: a membership removed between the two
+    // reads shows an empty board, never the tasks.
+    Result r = db.exec(kBoardTasks, {project_id, user_id});
     // The index gives the columns in name order; the board's order is kTaskStatuses'.
     for (const char* status : kTaskStatuses)
         for (int i = 0; i < r.rows(); ++i)
