@@ -95,6 +95,30 @@ TEST(Routes, QueryParametersAreDocumented) {
     }
 }
 
+// Every {name} of a route's pattern is declared as a path parameter (on the path or on the
+// operation): OpenAPI 3.1 requires it, and Swagger UI offers no field for one that is not.
+TEST(Routes, PathParametersAreDeclared) {
+    core::JsonPtr doc = served();
+    const cJSON* paths = item(doc.get(), "paths");
+    for (const fcgi::Route& r : handlers::route_table()) {
+        const std::string pattern = r.pattern;
+        const cJSON* path = item(paths, r.pattern);
+        if (!path) continue;  // an internal route (checked elsewhere)
+        std::set<std::string> declared;
+        for (const cJSON* list :
+             {item(path, "parameters"), item(item(path, lower(r.method)), "parameters")})
+            for (const cJSON* p = list ? list->child : nullptr; p; p = p->next)
+                if (cJSON_IsString(item(p, "in")) &&
+                    std::string(item(p, "in")->valuestring) == "path")
+                    declared.insert(item(p, "name")->valuestring);
+        for (size_t open = pattern.find('{'); open != std::string::npos;
+             open = pattern.find('{', open + 1)) {
+            const std::string name = pattern.substr(open + 1, pattern.find('}', open) - open - 1);
+            EXPECT_TRUE(declared.count(name)) << r.method << " " << pattern << ": {" << name << "}";
+        }
+    }
+}
+
 // Every output field of a routed resource is a property of its schema, with its type; every
 // body field is a property of that body's schema; the list schema names the resource.
 TEST(Routes, ResourceSchemasAreDocumented) {
