@@ -6,7 +6,7 @@ PKGS="build-essential cmake pkg-config clang-14 libclang-rt-14-dev
  libfcgi-dev libpq-dev libsodium-dev libcjson-dev libjwt-dev libgtest-dev
  libsndfile1-dev libsoxr-dev libavformat-dev libavcodec-dev libavutil-dev
  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libboost-dev python3-websockets
- libstemmer-dev
+ libstemmer-dev espeak-ng flite
  sox flac lame opus-tools vorbis-tools ffmpeg
  postgresql-15 postgresql-contrib nginx-light curl wrk python3 openssl ca-certificates
  procps iproute2 util-linux chromium"
@@ -58,7 +58,7 @@ dpkg --compare-versions "$v" ge 2.4.2-2+deb12u1 || { echo "deps: libfcgi0ldbl $v
 # drives Debian's chromium; it downloads no browser) come from npm, pinned by web/package-lock.json.
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -f "$here/web/package.json" ] && { [ ! -f "$here/web/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ] || [ ! -d "$here/web/node_modules/playwright-core" ]; }; then
-    (cd "$here/web" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$here/web" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 # OpenAI's own client library, which tests/api/test_openai.py drives against /v1/ (a test
 # dependency only, pinned by tests/clients/package-lock.json; it runs no install scripts).
