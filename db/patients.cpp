@@ -76,15 +76,6 @@ std::string flag(bool b) {
 
 }  // namespace
 
-std::string like_contains(const std::string& s) {
-    std::string out = "%";
-    for (char c : s) {
-        if (c == '%' || c == '_' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "%";
-}
-
 Patient insert_patient(Db& db, const std::string& user_id, const NewPatient& p) {
     return patient_from(
         db.exec(kInsertPatient, {user_id, p.name, p.age, p.gender, p.phone, p.notes}), 0);

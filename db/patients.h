@@ -46,7 +46,4 @@ std::optional<Patient> update_patient(Db& db, const std::string& user_id, const 
 // The patient's sessions stay and lose their patient_id (the foreign key's SET NULL).
 bool delete_patient(Db& db, const std::string& user_id, const std::string& id);
 
-// `s` as a LIKE pattern that matches it literally anywhere: %, _ and \ escaped.
-std::string like_contains(const std::string& s);
-
 }  // namespace db

@@ -8,6 +8,15 @@
 
 namespace db {
 
+std::string like_contains(const std::string& s) {
+    std::string out = "%";
+    for (char c : s) {
+        if (c == '%' || c == '_' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "%";
+}
+
 std::string array_literal(const std::vector<std::string>& items) {
     std::string out = "{";
     for (const auto& item : items) {

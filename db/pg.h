@@ -51,6 +51,10 @@ using Param = std::optional<std::string>;
 // parameter ({"a","b \"c\""}). Any text is safe in it.
 std::string array_literal(const std::vector<std::string>& items);
 
+// `s` as a LIKE pattern that matches it literally anywhere (%, _ and \ escaped, % around it):
+// the parameter of every "name contains" filter, `col ILIKE $n ESCAPE '\'`.
+std::string like_contains(const std::string& s);
+
 // A statement's result. Values are read by column NAME through Row, or, for a statement that
 // returns one value (a count, an EXISTS), through scalar_*: no caller indexes columns by position.
 class Result {

@@ -29,13 +29,12 @@ constexpr Statement kFindProject{"find_project", "SELECT " PROJECT_COLUMNS PROJE
     WHERE p.id = $2 AND r.role IS NOT NULL)sql",
                                  kIdempotent};
 
-// q is taken literally: LIKE's own characters (\ % _) are escaped before the match.
+// q is taken literally: the parameter is like_contains(q) (db/pg.h).
 constexpr Statement kListProjects{"list_projects", "SELECT " PROJECT_COLUMNS PROJECT_FROM R"sql(
     WHERE r.role IS NOT NULL
       AND ($2::text IS NULL OR p.status = $2)
       AND ($3::text IS NULL
-           OR p.name ILIKE '%' || replace(replace(replace($3, '\', '\\'), '%', '\%'), '_', '\_')
-                           || '%')
+           OR p.name ILIKE $3 ESCAPE '\')
       AND ($4::bigint IS NULL
            OR ((extract(epoch from p.created_at) * 1000000)::bigint, p.id) < ($4::bigint, $5::uuid))
     ORDER BY p.created_at DESC, p.id DESC
@@ -62,7 +61,7 @@ constexpr Statement kLockedProject{"locked_project", R"sql(
                AS member_ids
     FROM projects p WHERE p.id = $2)sql"};
 
-constexpr Statement kLockBoard{"lock_project_board", "SELECT lock_board($1::uuid)"};
+constexpr Statement kLockBoard{"lock_board", "SELECT lock_board($1::uuid)"};
 
 constexpr Statement kFirstBadMember{"first_bad_member", R"sql(
     SELECT (a.ord - 1)::bigint AS idx,
@@ -204,8 +203,9 @@ std::optional<Project> find_project(Db& db, const std::string& caller_id, const 
 
 std::vector<Project> list_projects(Db& db, const std::string& caller_id, const ProjectFilter& f,
                                    int limit) {
-    Result r = db.exec(kListProjects, {caller_id, f.status, f.q, f.before_key, f.before_id,
-                                       std::to_string(limit)});
+    Result r =
+        db.exec(kListProjects, {caller_id, f.status, f.q ? Param(like_contains(*f.q)) : Param(),
+                                f.before_key, f.before_id, std::to_string(limit)});
     std::vector<Project> out;
     out.reserve(r.rows());
     for (int i = 0; i < r.rows(); ++i) out.push_back(project_from(r, i));
@@ -228,8 +228,8 @@ std::optional<LockedProject> lock_project(Db& db, const std::string& caller_id,
                          split_ids(row.str("member_ids"))};
 }
 
-void lock_project_board(Db& db, const std::string& project_id) {
-    db.exec(kLockBoard, {project_id});
+void lock_board(Db& db, const std::string& board_id) {
+    db.exec(kLockBoard, {board_id});
 }
 
 std::optional<BadMember> first_bad_member(Db& db, const std::vector<std::string>& ids,

@@ -113,8 +113,9 @@ void drop_member_row(Db& db, const std::string& project_id, const std::string& u
 // lose the link); the 'project' deleted entry {field: [old, null]} is written first.
 void delete_project(Db& db, const std::string& actor_id, const std::string& id);
 
-// The board's advisory lock (lock_board()): taken before the project row by every change that
-// can touch the project's tasks, in the order the task routes take it.
-void lock_project_board(Db& db, const std::string& project_id);
+// A board's advisory lock (lock_board() in SQL), until the transaction ends: a project's board
+// (its id) or a user's personal one (the user's id). Taken before the project row and the task
+// rows by every change that can touch a board's tasks: projects, tasks, memos (db/tasks.cpp).
+void lock_board(Db& db, const std::string& board_id);
 
 }  // namespace db

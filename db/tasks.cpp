@@ -33,8 +33,6 @@ namespace {
 #define STATUS_RANK(r) \
     "array_position(ARRAY['todo', 'in_progress', 'review', 'done'], " r ".status)"
 
-constexpr Statement kLockBoard{"task_lock_board", "SELECT lock_board($1::uuid)"};
-
 // Where a visible task is now (read before its board is locked, then confirmed after).
 constexpr Statement kTaskBoard{"task_board", R"sql(
     SELECT t.board_id FROM tasks t
@@ -185,7 +183,7 @@ constexpr Statement kRenumber{"task_renumber", R"sql(
     " AND ($4::uuid IS NULL OR t.assignee_id = $4)" \
     " AND ($5::text IS NULL OR t.priority = $5)"    \
     " AND ($6::date IS NULL OR t.due_date < $6)"    \
-    " AND ($7::text IS NULL OR t.title ILIKE '%' || $7 || '%' ESCAPE '\\')"
+    " AND ($7::text IS NULL OR t.title ILIKE $7 ESCAPE '\\')"
 #define BOARD_KEY "(" STATUS_RANK("t") "::bigint * 1000000000 + t.position)"
 // One project's tasks in board order (column, then position).
 constexpr Statement kListProjectTasks{"task_list_project",
@@ -277,10 +275,6 @@ auto in_tx(Db& db, F&& f) -> decltype(f()) {
     return r;
 }
 
-void lock_board(Db& db, const std::string& board_id) {
-    db.exec(kLockBoard, {board_id});
-}
-
 // The task, locked, with its board locked first. The board is read before the lock and
 // confirmed after it: a task moved to another project meanwhile is looked up again.
 std::optional<Task> locked_task(Db& db, const std::string& user_id, const std::string& id) {
@@ -342,6 +336,20 @@ void shift(Db& db, const std::string& board, const std::string& status, int64_t 
 
 constexpr int64_t kEnd = 2147483647;
 
+constexpr Statement kProjectAudience{"task_project_audience",
+                                     "SELECT unnest(project_audience($1::uuid))::text AS user_id"};
+
+// Who hears of a task on a board: the project's owner and members, or a personal board's owner.
+void add_audience(Db& db, const std::optional<std::string>& project_id,
+                  const std::optional<std::string>& creator, std::set<std::string>& to) {
+    if (project_id) {
+        for (const auto& id : db.exec(kProjectAudience, {*project_id}).single_column())
+            if (id) to.insert(*id);
+    } else if (creator) {
+        to.insert(*creator);
+    }
+}
+
 void publish_task(Db& db, const Event& e, const std::optional<std::string>& project_id,
                   const std::optional<std::string>& creator) {
     if (project_id) {
@@ -394,9 +402,14 @@ std::optional<Task> update_locked(Db& db, const std::string& user_id, const std:
     Task t = write_update(db, user_id, id, c, position, "updated", changed);
     if (changed) {
         Event e = task_event("task.updated", t.id, t.project_id, user_id);
-        publish_task(db, e, t.project_id, t.created_by);
-        if (old->project_id != t.project_id)  // the board it left hears it too
-            publish_task(db, e, old->project_id, old->created_by);
+        if (old->project_id == t.project_id) {
+            publish_task(db, e, t.project_id, t.created_by);
+        } else {  // the board it left hears it too, and whoever is on both hears it once
+            std::set<std::string> to;
+            add_audience(db, t.project_id, t.created_by, to);
+            add_audience(db, old->project_id, old->created_by, to);
+            publish(db, Audience::users({to.begin(), to.end()}), e);
+        }
     }
     return t;
 }
@@ -566,20 +579,8 @@ bool delete_task(Db& db, const std::string& user_id, const std::string& id) {
     });
 }
 
-namespace {
-// q as a LIKE pattern's middle: its metacharacters (\ % _) match themselves.
-std::string like_escaped(const std::string& q) {
-    std::string out;
-    for (char ch : q) {
-        if (ch == '\\' || ch == '%' || ch == '_') out += '\\';
-        out += ch;
-    }
-    return out;
-}
-}  // namespace
-
 std::vector<Task> list_tasks(Db& db, const std::string& user_id, const TaskFilter& f, int limit) {
-    Param q = f.q ? Param(like_escaped(*f.q)) : Param();
+    Param q = f.q ? Param(like_contains(*f.q)) : Param();
     Result r = db.exec(f.project_id ? kListProjectTasks : kListTasks,
                        {user_id, f.project_id, f.status, f.assignee_id, f.priority, f.due_before, q,
                         f.after_key, f.after_id, std::to_string(limit)});

@@ -17,7 +17,7 @@
 
 #include "core/problem.h"
 #include "db/pg.h"
-#include "db/projects.h"  // project_visible
+#include "db/projects.h"  // project_visible, lock_board
 
 namespace db {
 

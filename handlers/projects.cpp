@@ -206,7 +206,7 @@ Response projects_update(Request& req, Ctx& ctx) {
     const std::string id(req.path_param("id"));
     return retrying([&] {
         db::Tx tx(ctx.db);
-        db::lock_project_board(ctx.db, id);  // member removals unassign tasks of the board
+        db::lock_board(ctx.db, id);  // member removals unassign tasks of the board
         db::LockedProject p = managed_or_throw(ctx, caller, id);
         core::JsonPtr body = json_body(req);
         Input in = read_body(kProjects, body.get(), kPatch);
@@ -240,7 +240,7 @@ Response projects_delete(Request& req, Ctx& ctx) {
     const std::string id(req.path_param("id"));
     return retrying([&] {
         db::Tx tx(ctx.db);
-        db::lock_project_board(ctx.db, id);
+        db::lock_board(ctx.db, id);
         managed_or_throw(ctx, caller, id, /*for_delete=*/true);
         db::publish_to_project(ctx.db, id, db::project_event("project.deleted", id, caller));
         db::delete_project(ctx.db, caller, id);
@@ -276,7 +276,7 @@ Response project_members_remove(Request& req, Ctx& ctx) {
     const std::string user(req.path_param("user_id"));
     return retrying([&] {
         db::Tx tx(ctx.db);
-        db::lock_project_board(ctx.db, id);
+        db::lock_board(ctx.db, id);
         db::LockedProject p = managed_or_throw(ctx, caller, id);
         if (user == p.owner_id)
             throw core::ApiError::conflict("user_id",

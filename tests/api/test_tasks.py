@@ -315,6 +315,11 @@ class Crud(Base):
         self.assertEqual(events(mem, p["id"]), [("task.created", {"task_id": p["id"], "project_id": None,
                                                                     "actor_id": mem["id"]})])
         self.assertEqual(events(owner, p["id"]), [])
+        # a personal task moved onto the project: its creator is on both boards' audiences and
+        # hears of it once; the owner hears of it from then on
+        S.request("PATCH", f"{API}/tasks/{p['id']}", json_body={"project_id": pid}, token=mtok)
+        self.assertEqual([e for e, _ in events(mem, p["id"])], ["task.created", "task.updated"])
+        self.assertEqual([e for e, _ in events(owner, p["id"])], ["task.updated"])
 
 
 class Board(Base):
