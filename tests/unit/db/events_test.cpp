@@ -82,9 +82,9 @@ TEST(Audience, AUserIsOneRecipientAndUsersKeepTheirOrder) {
 }
 
 TEST(NoteEvents, UpdatedNamesTheSessionStatusVersionAndAction) {
-    expect_event(db::note_updated(kId, "approved", 2, "approved"), "note.updated",
-                 R"({"session_id":")" + kId +
-                     R"(","status":"approved","version":2,"action":"approved"})");
+    expect_event(
+        db::note_updated(kId, "approved", 2, "approved"), "note.updated",
+        R"({"session_id":")" + kId + R"(","status":"approved","version":2,"action":"approved"})");
 }
 
 }  // namespace
