@@ -105,6 +105,13 @@ constexpr Route kRoutes[] = {
     {"PATCH",  "/api/v1/resources/{id}",         resources_update, kAdmin | kJsonBody,   "resources_update", &kLearningResources},
     {"DELETE", "/api/v1/resources/{id}",         resources_delete, kAdmin,               "resources_delete", &kLearningResources},
 
+    // Interviews: settings lists and the bank (handlers/interview_bank.cpp), generated
+    // questions (handlers/question_generator.cpp).
+
+    // Interviews: interviews, answers, scorecards, dashboard, preferences (handlers/interviews.cpp).
+
+    // Events without WebSockets: long poll and Server-Sent Events (handlers/events.cpp).
+
 };
 // clang-format on
 

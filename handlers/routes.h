@@ -127,5 +127,10 @@ Response resources_create(Request&, Ctx&);
 Response resources_get(Request&, Ctx&);
 Response resources_update(Request&, Ctx&);
 Response resources_delete(Request&, Ctx&);
+// Interviews: the bank (interview_bank.cpp, question_generator.cpp).
+
+// Interviews: interviews.cpp.
+
+// Events without WebSockets: events.cpp.
 
 }  // namespace handlers
