@@ -4,7 +4,7 @@ BUILD ?= build
 FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build fuzz-build run stop test unit fuzz format clean
+.PHONY: all deps build fuzz-build run stop test unit fuzz format clean install
 
 all: build
 
@@ -27,6 +27,14 @@ stop:
 
 test: build fuzz-build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# FHS install (docs/deploy-server.md): make install PREFIX=/usr DESTDIR=/tmp/stage. The units
+# carry the prefix's paths, so the prefix is set when the build is configured.
+PREFIX ?= /usr/local
+install: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DROSTRUM_FUZZ_DIR=$(abspath $(FUZZ_BUILD)) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@cmake --install $(BUILD) --strip
 
 unit: build
 	@cd $(BUILD) && ctest --output-on-failure -L unit

@@ -2,6 +2,7 @@
 #include "core/process.h"
 #include "core/c_handles.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/log.h"
@@ -67,6 +69,32 @@ void claim_socket_path(const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
         throw SocketInUse("cannot remove the stale socket " + path + ": " + std::strerror(errno));
     log_info("removed the stale socket " + path + " (nothing answered on it)");
+}
+
+int inherited_listener() {
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* fds = std::getenv("LISTEN_FDS");
+    // LISTEN_PID names the process the socket is for: a child that inherited the environment
+    // of an activated parent must not take the parent's socket.
+    bool for_us = pid && fds && std::strtol(pid, nullptr, 10) == static_cast<long>(::getpid());
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+    if (!for_us) return -1;
+    if (std::string(fds) != "1")
+        throw SocketInUse(std::string("socket activation passed LISTEN_FDS=") + fds +
+                          "; the api takes exactly one listening socket");
+    constexpr int kFirst = 3;  // SD_LISTEN_FDS_START
+    int type = 0, listening = 0;
+    socklen_t len = sizeof type;
+    if (::getsockopt(kFirst, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM)
+        throw SocketInUse("socket activation: fd 3 is not a stream socket");
+    len = sizeof listening;
+    if (::getsockopt(kFirst, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
+        throw SocketInUse("socket activation: fd 3 is not listening");
+    if (::fcntl(kFirst, F_SETFD, FD_CLOEXEC) != 0)
+        throw SocketInUse(std::string("fcntl(3, FD_CLOEXEC): ") + std::strerror(errno));
+    return kFirst;
 }
 
 }  // namespace core

@@ -27,4 +27,11 @@ class SocketInUse : public std::runtime_error {
 // path that is not a socket is never removed (throws). Nothing at the path: nothing to do.
 void claim_socket_path(const std::string& path);
 
+// The listening socket systemd passed (socket activation: LISTEN_PID is this process and
+// LISTEN_FDS is 1, the socket at fd 3), or -1 when none was passed. Throws when the variables
+// say a socket was passed but fd 3 is not one listening stream socket (a unit that passes two,
+// or a datagram socket). The variables are cleared, so nothing this process starts takes the
+// socket for its own; the fd becomes close-on-exec.
+int inherited_listener();
+
 }  // namespace core

@@ -276,8 +276,15 @@ int run_pool(const core::Config& cfg, const App& app) {
     core::verify_dummy_password("");
     FCGX_Init();
     int fd = -1;
+    // Socket activation (the rostrum-api.socket unit) hands over a listener that systemd made
+    // with the unit's owner, group and mode; the path is then systemd's, not ours to remove.
+    bool own_path = false;
     try {
-        fd = open_socket(cfg);
+        fd = core::inherited_listener();
+        if (fd < 0) {
+            fd = open_socket(cfg);
+            own_path = true;
+        }
     } catch (const std::exception& e) {
         core::log_error(e.what());
         return 1;
@@ -287,7 +294,8 @@ int run_pool(const core::Config& cfg, const App& app) {
     sigprocmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
     Master m{cfg, app, fd, Scoreboard::create_shared(), {}};
-    core::log_info("master " + std::to_string(getpid()) + " listening on " + cfg.api_socket +
+    core::log_info("master " + std::to_string(getpid()) + " listening on " +
+                   (own_path ? cfg.api_socket : std::string("the socket systemd passed")) +
                    " with " + std::to_string(cfg.api_workers) + " workers");
     fill_pool(m);
     for (;;) {
@@ -304,7 +312,7 @@ int run_pool(const core::Config& cfg, const App& app) {
         retire_old_generation(m);
     }
     drain(m);
-    unlink(cfg.api_socket.c_str());
+    if (own_path) unlink(cfg.api_socket.c_str());
     core::log_info("master " + std::to_string(getpid()) + " stopped");
     return 0;
 }

@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 
 #include "core/log.h"
@@ -79,7 +81,8 @@ void Server::start() {
     acceptor_.bind(ep);
     acceptor_.listen(net::socket_base::max_listen_connections);
     // nginx's workers connect; nobody else on the machine should.
-    ::chmod(cfg_.live_socket.c_str(), 0660);
+    if (::chmod(cfg_.live_socket.c_str(), 0660) != 0)
+        throw std::runtime_error("chmod " + cfg_.live_socket + ": " + std::strerror(errno));
     if (!cfg_.api_socket_group.empty()) {
         struct group* g = getgrnam(cfg_.api_socket_group.c_str());
         if (!g || chown(cfg_.live_socket.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0)

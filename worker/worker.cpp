@@ -213,7 +213,14 @@ pid_t spawn_decoder(const core::Config& cfg, bool drain, int index, int count, B
                            ": the master died before it could be followed; exiting");
             _exit(0);
         }
-        _exit(run_decoder_process(cfg, drain, index, count, budget));
+        // An exception that escapes (a recognizer that cannot load: an unwritable temp
+        // directory, a missing model) is said in the log, not left to std::terminate's abort.
+        try {
+            _exit(run_decoder_process(cfg, drain, index, count, budget));
+        } catch (const std::exception& e) {
+            core::log_error("decoder " + std::to_string(index) + " stopped: " + e.what());
+            _exit(70);
+        }
     }
     return pid;
 }
