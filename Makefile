@@ -4,7 +4,7 @@ BUILD ?= build
 FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build fuzz-build run stop test unit fuzz format clean install
+.PHONY: all deps build fuzz-build run stop test unit fuzz format clean install deb
 
 all: build
 
@@ -35,6 +35,10 @@ install: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DROSTRUM_FUZZ_DIR=$(abspath $(FUZZ_BUILD)) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 	@cmake --install $(BUILD) --strip
+
+# The Debian package of this build (docs/deploy-server.md): build/rostrum_<version>_<arch>.deb.
+deb: build
+	@cd $(BUILD) && cpack -G DEB >/dev/null && ls $(abspath $(BUILD))/rostrum_*.deb
 
 unit: build
 	@cd $(BUILD) && ctest --output-on-failure -L unit

@@ -9,7 +9,7 @@ PKGS="build-essential cmake pkg-config clang-14 libclang-rt-14-dev
  libstemmer-dev espeak-ng flite
  sox flac lame opus-tools vorbis-tools ffmpeg
  postgresql-15 postgresql-contrib nginx-light curl wrk python3 openssl ca-certificates
- procps iproute2 util-linux chromium"
+ procps iproute2 util-linux chromium systemd lintian"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

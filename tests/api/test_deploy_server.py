@@ -111,6 +111,73 @@ def wait_for(predicate, what, timeout=30):
         time.sleep(0.02)
 
 
+class Package(unittest.TestCase):
+    """The Debian package of this build (make deb: CPack's DEB generator over the install
+    rules): its control data, its files, its maintainer scripts, and lintian."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="rostrum-deb-", dir=os.environ.get("ROSTRUM_TEST_TMP"))
+        build = os.path.dirname(BIN)
+        r = subprocess.run(["cpack", "-G", "DEB", "--config", os.path.join(build, "CPackConfig.cmake"),
+                            "-B", cls.dir], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"cpack failed:\n{r.stdout}\n{r.stderr}")
+        debs = [f for f in os.listdir(cls.dir) if f.endswith(".deb")]
+        assert len(debs) == 1, debs
+        cls.deb = os.path.join(cls.dir, debs[0])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def field(self, name):
+        return subprocess.run(["dpkg-deb", "-f", self.deb, name], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    def test_control(self):
+        self.assertEqual(self.field("Package"), "rostrum")
+        depends = self.field("Depends")
+        for lib in ("libpq5", "libfcgi0ldbl", "libsodium23", "libpocketsphinx3", "pocketsphinx-en-us", "adduser"):
+            self.assertIn(lib, depends)
+        self.assertIn("postgresql", self.field("Recommends"))
+
+    def test_contents_and_conffiles(self):
+        listing = subprocess.run(["dpkg-deb", "-c", self.deb], capture_output=True, text=True, check=True).stdout
+        for path in ("./usr/bin/rostrum", "./usr/lib/systemd/system/rostrum-api.socket",
+                     "./usr/lib/systemd/system/rostrum-api.service", "./etc/rostrum/rostrum.env",
+                     "./usr/share/doc/rostrum/copyright", "./usr/share/doc/rostrum/changelog.Debian.gz",
+                     "./usr/share/rostrum/scripts/stack.sh"):
+            self.assertIn(path, listing)
+        x = os.path.join(self.dir, "x")
+        subprocess.run(["dpkg-deb", "-x", self.deb, x], check=True)
+        subprocess.run(["dpkg-deb", "-e", self.deb, os.path.join(x, "DEBIAN")], check=True)
+        with open(os.path.join(x, "DEBIAN", "conffiles")) as f:
+            self.assertEqual(f.read().split(), ["/etc/rostrum/rostrum.env"])
+        with open(os.path.join(x, "usr/lib/systemd/system/rostrum-api.service")) as f:
+            unit = f.read()
+        self.assertIn("ExecStart=/usr/bin/rostrum api", unit)
+        self.assertIn("EnvironmentFile=/etc/rostrum/rostrum.env", unit)
+        for script in ("postinst", "prerm", "postrm"):
+            path = os.path.join(x, "DEBIAN", script)
+            self.assertTrue(os.access(path, os.X_OK), script)
+            subprocess.run(["sh", "-n", path], check=True)
+            with open(path) as f:
+                text = f.read()
+            # The package starts nothing an operator did not ask for.
+            self.assertNotRegex(text, r"systemctl (enable|start|restart)", script)
+        # Stripped: no debug sections in what is installed.
+        sections = subprocess.run(["objdump", "-h", os.path.join(x, "usr/bin/rostrum")],
+                                  capture_output=True, text=True, check=True).stdout
+        self.assertNotIn(".debug_info", sections)
+
+    def test_lintian_finds_no_error(self):
+        r = subprocess.run(["lintian", "--tag-display-limit", "0", self.deb], capture_output=True, text=True)
+        errors = [line for line in (r.stdout + r.stderr).splitlines() if line.startswith("E:")]
+        self.assertEqual(errors, [], r.stdout)
+        print("lintian:", r.stdout.strip(), file=sys.stderr)
+
+
 def fcgi_get(path, uri):
     """GET uri over the FastCGI socket at path: the whole answer (headers and body)."""
     def record(rtype, content=b""):
