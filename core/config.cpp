@@ -262,6 +262,18 @@ const std::vector<Row>& rows() {
                 return parse_int(t, 1, 256, c.openai_max_waiting);
             },
             [](const Config& c) { return std::to_string(c.openai_max_waiting); }},
+        // GET /api/v1/events?wait_s= (long polling, Server-Sent Events) holds its worker too:
+        // a smaller share, since /ws/events serves the same stream without holding one.
+        Row{{"events.max_waiting",
+             "GET /api/v1/events requests waiting at once (wait_s > 0 or Server-Sent Events; each "
+             "holds an API worker); more answer at once (default a quarter of api.workers, at "
+             "least 1)",
+             false},
+            [](Config& c) { return std::to_string(std::max(1, c.api_workers / 4)); },
+            [](Config& c, const std::string& t) {
+                return parse_int(t, 1, 256, c.events_max_waiting);
+            },
+            [](const Config& c) { return std::to_string(c.events_max_waiting); }},
         int_row("worker.sweep_age_s",
                 "audio files with no session (and audio/tmp leftovers) older than this are removed",
                 &Config::worker_sweep_age_s, 3600, 1, 30 * 86400),

@@ -70,6 +70,7 @@ struct Config {
 
     int openai_max_wait_s;   // openai.max_wait_s: /v1/audio/transcriptions waits this long; 504
     int openai_max_waiting;  // openai.max_waiting: such requests at once per pool; 429 beyond
+    int events_max_waiting;  // events.max_waiting: GET /events waits at once per pool
 };
 
 // openai.max_wait_s ends at least this long before api.request_timeout_s (checked at load).

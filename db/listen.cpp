@@ -43,6 +43,9 @@ std::vector<Notification> Listener::wait(int timeout_ms) {
             return out;
         }
     }
+    // Just (re)connected: the caller reads its table first (reconnected()), or what happened
+    // before the LISTEN would wait for the next notification or the whole timeout.
+    if (reconnected_) return out;
     struct pollfd p {
         PQsocket(conn_.get()), POLLIN, 0
     };

@@ -19,7 +19,8 @@ class Listener {
   public:
     Listener(DbSettings settings, std::vector<std::string> channels);
     // Waits up to timeout_ms for notifications; returns what arrived (maybe nothing). Never
-    // throws for a lost connection: it reconnects on the next call.
+    // throws for a lost connection: it reconnects on the next call. After a (re)connection
+    // it returns at once, empty, until reconnected() has been read.
     std::vector<Notification> wait(int timeout_ms);
     // True once after each (re)connection: the caller should catch up from its table.
     bool reconnected();

@@ -1,6 +1,9 @@
 // Shared handler pieces.
 #include "handlers/common.h"
 
+#include "fcgi/scoreboard.h"
+#include "handlers/routes.h"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -194,6 +197,18 @@ bool wants_cookies(const fcgi::Request& req) {
     if (*v == "true" || *v == "1") return true;
     if (*v == "false" || *v == "0") return false;
     throw core::ApiError::bad_request("set_cookie must be true or false", "set_cookie");
+}
+
+int workers_in_route(const fcgi::Ctx& ctx, std::string_view route_name) {
+    if (!ctx.board) return 0;
+    int index = -1;
+    auto routes = route_table();
+    for (size_t i = 0; i < routes.size(); ++i)
+        if (routes[i].name == route_name) index = static_cast<int>(i);
+    int n = 0;
+    for (const fcgi::WorkerSlot& slot : ctx.board->slots)
+        if (slot.pid.load() != 0 && slot.route.load() == index) ++n;
+    return n;
 }
 
 }  // namespace handlers

@@ -48,4 +48,9 @@ void clear_auth_cookies(fcgi::Response& res, const fcgi::Ctx& ctx);
 // True when the client asked for cookies (?set_cookie=true) — browsers and HTML forms.
 bool wants_cookies(const fcgi::Request& req);
 
+// How many of the pool's workers are in the route named `route_name` right now, this one
+// included (each worker publishes its route on the scoreboard before the handler runs): the
+// bound of the routes that hold a worker while they wait. 0 in CGI mode (no pool, no board).
+int workers_in_route(const fcgi::Ctx& ctx, std::string_view route_name);
+
 }  // namespace handlers

@@ -18,6 +18,7 @@
 #include "db/sessions.h"
 #include "db/settings.h"
 #include "fcgi/scoreboard.h"
+#include "handlers/common.h"
 #include "handlers/openai_form.h"
 #include "handlers/routes.h"
 #include "handlers/sessions.h"
@@ -33,27 +34,12 @@ constexpr int kBusyRetryAfterS = 5;
 // The route's name in the table (its scoreboard index counts the waiting requests).
 constexpr const char* kRouteName = "openai_transcriptions";
 
-int own_route_index() {
-    static const int index = [] {
-        auto routes = route_table();
-        for (size_t i = 0; i < routes.size(); ++i)
-            if (std::string_view(routes[i].name) == kRouteName) return static_cast<int>(i);
-        return -1;
-    }();
-    return index;
-}
-
 // openai.max_waiting: the pool's workers in this route right now (this one included), read
 // from the scoreboard where each worker publishes its route before the handler runs. Of
 // requests arriving together the last to publish sees them all, so the bound is never
 // passed (two may both refuse in a tie). CGI mode has no pool to protect: no bound.
 void waiting_bound_or_throw(const Ctx& ctx) {
-    if (!ctx.board) return;
-    int mine = own_route_index();
-    int in_route = 0;
-    for (const fcgi::WorkerSlot& slot : ctx.board->slots)
-        if (slot.pid.load() != 0 && slot.route.load() == mine) ++in_route;
-    if (in_route <= ctx.cfg.openai_max_waiting) return;
+    if (workers_in_route(ctx, kRouteName) <= ctx.cfg.openai_max_waiting) return;
     core::ApiError e = openai_refusal(
         429, "rate_limit_exceeded",
         "too many transcriptions are waiting at once (the most allowed is " +

@@ -111,6 +111,7 @@ constexpr Route kRoutes[] = {
     // Interviews: interviews, answers, scorecards, dashboard, preferences (handlers/interviews.cpp).
 
     // Events without WebSockets: long poll and Server-Sent Events (handlers/events.cpp).
+    {"GET",    "/api/v1/events",                 events_list,     kAuth,                 "events_list",     &kEvents, "since limit wait_s"},
 
 };
 // clang-format on

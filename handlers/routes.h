@@ -132,5 +132,7 @@ Response resources_delete(Request&, Ctx&);
 // Interviews: interviews.cpp.
 
 // Events without WebSockets: events.cpp.
+extern const Resource kEvents;
+Response events_list(Request&, Ctx&);
 
 }  // namespace handlers
