@@ -40,6 +40,27 @@ if [ "$(id -u)" -eq 0 ]; then
     export ROSTRUM_API_SOCKET_GROUP=${ROSTRUM_API_SOCKET_GROUP:-www-data}
 fi
 
+# ROSTRUM_TLS=1: HTTPS on the port, on every interface, with a certificate made here for this
+# machine's names and addresses (or ROSTRUM_TLS_CERT/KEY): browsers give the microphone only to
+# a secure origin, and to another machine of the LAN this one is not localhost.
+TLS=${ROSTRUM_TLS:-0}
+SCHEME=http
+LISTEN="127.0.0.1:$PORT"
+if [ "$TLS" = 1 ]; then
+    SCHEME=https
+    LISTEN="$PORT ssl http2"
+    export ROSTRUM_AUTH_COOKIE_SECURE=${ROSTRUM_AUTH_COOKIE_SECURE:-true}
+    LAN_IPS=$(hostname -I 2>/dev/null || true)
+    if [ -z "${ROSTRUM_SITE_HOSTS:-}" ]; then
+        ROSTRUM_SITE_HOSTS="127.0.0.1,localhost,[::1],$(hostname)"
+        for ip in $LAN_IPS; do
+            case $ip in *:*) ROSTRUM_SITE_HOSTS="$ROSTRUM_SITE_HOSTS,[$ip]" ;; *) ROSTRUM_SITE_HOSTS="$ROSTRUM_SITE_HOSTS,$ip" ;; esac
+        done
+        export ROSTRUM_SITE_HOSTS
+    fi
+fi
+URL="$SCHEME://127.0.0.1:$PORT"
+
 say() { printf '%s\n' "$*"; }
 # The pid in a pid file, only when it is a plain number above 1: `kill 0`, `kill -1` or an
 # empty argument would signal the whole process group or every process (as root, the host).
@@ -88,7 +109,7 @@ site_hosts_map() {
 }
 
 render() {  # render TEMPLATE OUT
-    sed -e "s|@PORT@|$PORT|g" -e "s|@PREFIX@|$NGX|g" -e "s|@API_SOCKET@|$ROSTRUM_API_SOCKET|g" \
+    sed -e "s|@PORT@|$PORT|g" -e "s|@LISTEN@|$LISTEN|g" -e "s|@PREFIX@|$NGX|g" -e "s|@API_SOCKET@|$ROSTRUM_API_SOCKET|g" \
         -e "s|@LIVE_SOCKET@|$ROSTRUM_LIVE_SOCKET|g" \
         -e "s|@WEB_ROOT@|$ROOT/web|g" -e "s|@DOCS_ROOT@|$ROOT/web/docs|g" \
         -e "s|@SWAGGER_ROOT@|$ROOT/web/node_modules/swagger-ui-dist|g" \
@@ -112,8 +133,28 @@ render() {  # render TEMPLATE OUT
         "$1" >"$2"
 }
 
+# The embedded stack's certificate: self-signed (ECDSA P-256, 825 days, the longest browsers
+# accept), for localhost, this host's name and its addresses; made once, kept in the data dir.
+make_tls_cert() {
+    local dir=$DATA/tls san ip
+    [ -n "${ROSTRUM_TLS_CERT:-}" ] && return 0
+    export ROSTRUM_TLS_CERT=$dir/cert.pem ROSTRUM_TLS_KEY=$dir/key.pem
+    [ -s "$ROSTRUM_TLS_CERT" ] && [ -s "$ROSTRUM_TLS_KEY" ] && return 0
+    mkdir -p "$dir"
+    chmod 0700 "$dir"
+    san="DNS:localhost,IP:127.0.0.1,IP:::1,DNS:$(hostname)"
+    for ip in $LAN_IPS; do san="$san,IP:$ip"; done
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
+        -subj "/CN=Rostrum on $(hostname)" -addext "subjectAltName=$san" \
+        -addext "extendedKeyUsage=serverAuth" -keyout "$ROSTRUM_TLS_KEY" -out "$ROSTRUM_TLS_CERT" \
+        >/dev/null 2>&1 || { say "stack: cannot make a TLS certificate with openssl" >&2; exit 1; }
+    chmod 0600 "$ROSTRUM_TLS_KEY"
+    chmod 0644 "$ROSTRUM_TLS_CERT"
+}
+
 render_common() {
     mkdir -p "$NGX/logs" "$NGX/tmp"
+    render "$ROOT/nginx/tls.conf.in" "$NGX/rostrum_tls.conf"
     render "$ROOT/nginx/http.conf.in" "$NGX/rostrum_http.conf"
     render "$ROOT/nginx/headers.conf.in" "$NGX/rostrum_headers.conf"
     render "$ROOT/nginx/fastcgi.conf.in" "$NGX/rostrum_fastcgi.conf"
@@ -170,7 +211,7 @@ up() {
     prepare_dirs
     if alive "$RUN/api.pid" && alive "$RUN/worker.pid" && alive "$RUN/live.pid" &&
         alive "$NGX/nginx.pid"; then
-        say "Rostrum is already running at http://127.0.0.1:$PORT/ (stop it with: make stop)"
+        say "Rostrum is already running at $URL/ (stop it with: make stop)"
         return 0
     fi
     if [ "$EMBEDDED_PG" = 1 ]; then
@@ -203,13 +244,26 @@ up() {
     fi
     if ! alive "$NGX/nginx.pid"; then
         port_free || { say "stack: port $PORT is in use; choose another with ROSTRUM_PORT" >&2; exit 1; }
+        if [ "$TLS" = 1 ]; then
+            make_tls_cert
+            # Plain HTTP to the TLS port (nginx's 497) is sent to the same URL over HTTPS.
+            printf '%s\n' "include $NGX/rostrum_tls.conf;" \
+                'error_page 497 =301 https://$host:$server_port$request_uri;' >"$NGX/rostrum_embedded_tls.conf"
+        else
+            : >"$NGX/rostrum_embedded_tls.conf"
+        fi
         render_common
         render "$ROOT/nginx/embedded.conf.in" "$NGX/nginx.conf"
         nginx -p "$NGX" -e "$NGX/logs/error.log" -c "$NGX/nginx.conf"
     fi
-    wait_for "curl -fsS -o /dev/null http://127.0.0.1:$PORT/readyz" 300 ||
+    # -k: the embedded certificate is self-signed (this only asks whether the stack is up).
+    wait_for "curl -kfsS -o /dev/null $URL/readyz" 300 ||
         { say "stack: not ready; see $LOG/api.log and $NGX/logs/error.log" >&2; exit 1; }
-    say "Rostrum is running at http://127.0.0.1:$PORT/  (API docs: http://127.0.0.1:$PORT/docs/)"
+    say "Rostrum is running at $URL/  (API docs: $URL/docs/)"
+    if [ "$TLS" = 1 ]; then
+        for ip in $LAN_IPS; do case $ip in *:*) ;; *) say "  from the LAN: https://$ip:$PORT/" ;; esac; done
+        say "  the certificate is self-signed: ${ROSTRUM_TLS_CERT} (import it, or accept the warning once)"
+    fi
     say "Data in $DATA; logs in $LOG and $NGX/logs. Stop it with: make stop"
 }
 
