@@ -1,6 +1,8 @@
 // The config table: name, type, default, bounds and help for every key, and its validation.
 #include "core/config.h"
 
+#include "core/env_file.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -427,18 +430,51 @@ const std::vector<ConfigKey>& config_keys() {
     return keys;
 }
 
+namespace {
+
+// Aliases users know from ARCHITECTURE.md and the README (stack.sh renders nginx's server_name
+// from ROSTRUM_SERVER_NAME too).
+const char* alias_of(std::string_view key) {
+    if (key == "db.url") return "ROSTRUM_DATABASE_URL";
+    if (key == "site.server_name") return "ROSTRUM_SERVER_NAME";
+    return nullptr;
+}
+
+// The configuration file's values by variable name (core/env_file.h), every name checked: a
+// misspelt key in a file nobody's shell shows would otherwise pass silently.
+std::map<std::string, std::string> file_values(const std::vector<Row>& rows) {
+    std::map<std::string, std::string> out;
+    std::string path = config_file_path();
+    for (auto& [name, value] : read_config_file(path)) {
+        bool known = false;
+        for (const Row& r : rows) {
+            const char* alias = alias_of(r.key.name);
+            known = known || name == env_name(r.key.name) || (alias && name == alias);
+        }
+        if (!known)
+            throw ConfigError("configuration file " + path + ": " + name +
+                              " is not a setting (rostrum check-config lists them)");
+        out[name] = value;
+    }
+    return out;
+}
+
+}  // namespace
+
 Config load_config(bool prepare_secret) {
     Config c{};
+    const std::map<std::string, std::string> from_file = file_values(rows());
+    // The environment, then the configuration file, then the default.
+    auto lookup = [&](const std::string& name) -> const char* {
+        if (const char* v = std::getenv(name.c_str())) return v;
+        auto it = from_file.find(name);
+        return it == from_file.end() ? nullptr : it->second.c_str();
+    };
     for (const Row& r : rows()) {
         std::string text = r.default_text(c);
         std::string env = env_name(r.key.name);
-        const char* v = std::getenv(env.c_str());
-        // Aliases users know from ARCHITECTURE.md and the README.
-        if (!v && std::string(r.key.name) == "db.url") v = std::getenv("ROSTRUM_DATABASE_URL");
-        if (!v && std::string(r.key.name) == "data.dir") v = std::getenv("ROSTRUM_DATA_DIR");
-        // stack.sh renders nginx's server_name from the same variable.
-        if (!v && std::string(r.key.name) == "site.server_name")
-            v = std::getenv("ROSTRUM_SERVER_NAME");
+        const char* v = lookup(env);
+        if (const char* alias = alias_of(r.key.name); !v && alias) v = lookup(alias);
         bool from_env = v != nullptr;
         if (from_env) text = v;
         std::string err = r.apply(c, text);
