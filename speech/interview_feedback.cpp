@@ -642,14 +642,16 @@ bool is_challenging(const std::string& text) {
     return false;
 }
 
-std::string template_follow_up(const std::string& reason, const Feedback& f, bool hard) {
+std::string template_follow_up(const std::string& reason, const Feedback& f, const Facts& facts,
+                               bool hard) {
     if (reason == "missed_key_points" && !f.relevance.missed.empty()) {
         std::string m = f.relevance.missed[0];
         if (!m.empty() && m[0] >= 'A' && m[0] <= 'Z') m[0] = static_cast<char>(m[0] - 'A' + 'a');
         return "You did not mention " + m + ". How did that come into it?";
     }
     if (hard) {
-        if (!f.structure.result) return "How did you measure the result?";
+        // A result without a figure ("it was better") is the one to challenge first.
+        if (!f.structure.result || !facts.has_number) return "How did you measure the result?";
         return "Looking back, what would you do differently?";
     }
     if (reason == "too_short")
@@ -755,7 +757,7 @@ FollowUp decide_follow_up(const Question& q, const Answer& a, const Feedback& f,
                 pick = &fu;
                 break;
             }
-    out.text = pick ? *pick : template_follow_up(out.reason, f, hard);
+    out.text = pick ? *pick : template_follow_up(out.reason, f, facts, hard);
     return out;
 }
 
