@@ -107,6 +107,21 @@ constexpr Route kRoutes[] = {
 
     // Interviews: settings lists and the bank (handlers/interview_bank.cpp), generated
     // questions (handlers/question_generator.cpp).
+    {"GET",    "/api/v1/industries",             industries_list, kAuth,                 "industries_list", &kIndustries, "limit cursor"},
+    {"POST",   "/api/v1/industries",             industries_create, kAdmin | kJsonBody,  "industries_create", &kIndustries},
+    {"GET",    "/api/v1/industries/{id}",        industries_get,  kAuth,                 "industries_get",  &kIndustries},
+    {"PATCH",  "/api/v1/industries/{id}",        industries_update, kAdmin | kJsonBody,  "industries_update", &kIndustries},
+    {"DELETE", "/api/v1/industries/{id}",        industries_delete, kAdmin,              "industries_delete", &kIndustries},
+    {"GET",    "/api/v1/roles",                  roles_list,      kAuth,                 "roles_list",      &kBankRoles, "limit cursor industry"},
+    {"POST",   "/api/v1/roles",                  roles_create,    kAdmin | kJsonBody,    "roles_create",    &kBankRoles},
+    {"GET",    "/api/v1/roles/{id}",             roles_get,       kAuth,                 "roles_get",       &kBankRoles},
+    {"PATCH",  "/api/v1/roles/{id}",             roles_update,    kAdmin | kJsonBody,    "roles_update",    &kBankRoles},
+    {"DELETE", "/api/v1/roles/{id}",             roles_delete,    kAdmin,                "roles_delete",    &kBankRoles},
+    {"GET",    "/api/v1/questions",              questions_list,  kAuth,                 "questions_list",  &kQuestions, "limit cursor industry role difficulty competency"},
+    {"POST",   "/api/v1/questions",              questions_create, kAdmin | kJsonBody,   "questions_create", &kQuestions},
+    {"GET",    "/api/v1/questions/{id}",         questions_get,   kAuth,                 "questions_get",   &kQuestions},
+    {"PATCH",  "/api/v1/questions/{id}",         questions_update, kAdmin | kJsonBody,   "questions_update", &kQuestions},
+    {"DELETE", "/api/v1/questions/{id}",         questions_delete, kAdmin,               "questions_delete", &kQuestions},
 
     // Interviews: interviews, answers, scorecards, dashboard, preferences (handlers/interviews.cpp).
 

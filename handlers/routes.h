@@ -128,6 +128,25 @@ Response resources_get(Request&, Ctx&);
 Response resources_update(Request&, Ctx&);
 Response resources_delete(Request&, Ctx&);
 // Interviews: the bank (interview_bank.cpp, question_generator.cpp).
+extern const Resource kIndustries;  // interview_bank.cpp
+extern const Resource kBankRoles;   // interview_bank.cpp
+extern const Resource kQuestions;   // interview_bank.cpp
+// interview_bank.cpp
+Response industries_list(Request&, Ctx&);
+Response industries_get(Request&, Ctx&);
+Response industries_create(Request&, Ctx&);
+Response industries_update(Request&, Ctx&);
+Response industries_delete(Request&, Ctx&);
+Response roles_list(Request&, Ctx&);
+Response roles_get(Request&, Ctx&);
+Response roles_create(Request&, Ctx&);
+Response roles_update(Request&, Ctx&);
+Response roles_delete(Request&, Ctx&);
+Response questions_list(Request&, Ctx&);
+Response questions_get(Request&, Ctx&);
+Response questions_create(Request&, Ctx&);
+Response questions_update(Request&, Ctx&);
+Response questions_delete(Request&, Ctx&);
 
 // Interviews: interviews.cpp.
 

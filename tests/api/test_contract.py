@@ -107,6 +107,32 @@ def make_resource(owner):
     return r.json()["id"], owner["token"]
 
 
+def make_industry(owner):
+    """An industry the admin adds; the bank is shared, so everyone reads it."""
+    r = S.post(f"{API}/industries", {"slug": f"contract-{uuid.uuid4().hex[:12]}", "name": "Contract"},
+               token=ADMIN["token"])
+    assert r.status == 201, r
+    return r.json()["id"], owner["token"]
+
+
+def make_role(owner):
+    """A role of the seeded software industry the admin adds."""
+    r = S.post(f"{API}/roles", {"industry": "software", "slug": f"contract-{uuid.uuid4().hex[:12]}",
+                                "name": "Contract"}, token=ADMIN["token"])
+    assert r.status == 201, r
+    return r.json()["id"], owner["token"]
+
+
+def make_question(owner):
+    """A general question the admin adds to the bank."""
+    r = S.post(f"{API}/questions", {"text": f"Contract question {uuid.uuid4().hex}?", "difficulty": "easy",
+                                    "competency": "teamwork",
+                                    "key_points": [{"text": "a", "terms": ["a"]}, {"text": "b", "terms": ["b"]}]},
+               token=ADMIN["token"])
+    assert r.status == 201, r
+    return r.json()["id"], owner["token"]
+
+
 FIXTURES = {
     f"{API}/users": make_user,
     f"{API}/activity": make_activity,
@@ -115,12 +141,15 @@ FIXTURES = {
     f"{API}/tasks": make_task,
     f"{API}/patients": make_patient,
     f"{API}/resources": make_resource,
+    f"{API}/industries": make_industry,
+    f"{API}/roles": make_role,
+    f"{API}/questions": make_question,
 }
 
 
 # Collections every user reads (no owner): their {id} routes are either readable by all or
 # admin-only, which test_admin_routes_403_to_a_member checks.
-SHARED = {f"{API}/resources"}
+SHARED = {f"{API}/resources", f"{API}/industries", f"{API}/roles", f"{API}/questions"}
 
 
 def fill_sub_ids(path):
