@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 struct Hunhandle;
@@ -37,6 +38,9 @@ class Speller {
   private:
     Hunhandle* handle_ = nullptr;
     mutable std::mutex mu_;
+    // Suggestions are slow (tens of ms) and misspellings repeat ("recieve"): remembered, up
+    // to kCacheMax words, then forgotten all at once.
+    mutable std::unordered_map<std::string, std::vector<std::string>> cache_;
 };
 
 }  // namespace speech::interview
