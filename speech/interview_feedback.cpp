@@ -587,18 +587,11 @@ std::string first_of(const std::vector<std::string>& v, size_t n) {
     return out;
 }
 
-void tips(const Question& q, const Answer& a, const Facts& facts, Feedback& f) {
-    std::vector<std::string>& t = f.tips;
+// The STAR tips, for the stories of behavioural questions (not for technical ones: "explain
+// how a hash table works" has no situation or result to tell).
+void star_tips(const Feedback& f, const Facts& facts, std::vector<std::string>& t) {
     const auto& s = f.structure;
-    const int target = target_words(q.difficulty);
-    if (facts.words * 2 < target)
-        t.push_back("Say more: " + std::to_string(facts.words) +
-                    " words is short for this question; aim for about " + std::to_string(target) +
-                    ".");
-    if (!f.relevance.missed.empty())
-        t.push_back("Cover what the question asks about: " + first_of(f.relevance.missed, 2) +
-                    (f.relevance.missed.size() == 1 ? " was" : " were") + " missing.");
-    if (!facts.technical && !has_example(f))
+    if (!has_example(f))
         t.push_back(
             "Use one specific example from your own experience: where it happened, "
             "what you did and what came of it.");
@@ -618,6 +611,19 @@ void tips(const Question& q, const Answer& a, const Facts& facts, Feedback& f) {
         t.push_back(
             "Put a number on the result (how much, how many, how fast): it makes the "
             "outcome concrete.");
+}
+
+void tips(const Question& q, const Answer& a, const Facts& facts, Feedback& f) {
+    std::vector<std::string>& t = f.tips;
+    const int target = target_words(q.difficulty);
+    if (facts.words * 2 < target)
+        t.push_back("Say more: " + std::to_string(facts.words) +
+                    " words is short for this question; aim for about " + std::to_string(target) +
+                    ".");
+    if (!f.relevance.missed.empty())
+        t.push_back("Cover what the question asks about: " + first_of(f.relevance.missed, 2) +
+                    (f.relevance.missed.size() == 1 ? " was" : " were") + " missing.");
+    if (!facts.technical) star_tips(f, facts, t);
     if (facts.hedges >= 2)
         t.push_back("Drop the hedges (" + std::to_string(facts.hedges) +
                     " in this answer): say what you did and what you think, plainly.");
