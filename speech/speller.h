@@ -19,7 +19,8 @@ inline constexpr const char* kSpellerDic = "/usr/share/hunspell/en_US.dic";
 
 // Owns one Hunhandle. A dictionary that cannot be opened leaves the speller "not checking":
 // ok() is false and correct() answers nullopt, so a missing package degrades the feedback
-// instead of failing the answer. Safe to share between threads (calls are serialised: hunspell
+// instead of failing the answer. Loading the dictionary takes about 30 ms: make one per process.
+// Safe to share between threads (calls are serialised: hunspell
 // keeps scratch state in the handle).
 class Speller {
   public:
