@@ -41,7 +41,10 @@ constexpr int kGrammarPenalty = 10;     // points per grammar or wording issue
 constexpr int kHedgingFollowUp = 3;     // hedges in one answer that call for a follow-up
 constexpr double kTypedWpm = 150;       // typed fillers per minute as if read at this pace
 constexpr size_t kMaxRepeatIssues = 3, kMaxUnfinishedIssues = 3, kMaxWeakIssues = 4,
-                 kMaxRunOnIssues = 2, kMaxSpellingIssues = 5, kMaxSuggested = 3;
+                 kMaxRunOnIssues = 2, kMaxSpellingIssues = 5,
+                 // hunspell's suggestions cost 25-50 ms a word: only the first misspelling
+                 // gets one, so a typed answer stays within its 50 ms budget.
+    kMaxSuggested = 1;
 
 // ---- words ---------------------------------------------------------------------------------
 
@@ -468,6 +471,12 @@ bool spellable(const std::string& raw) {
     return !(upper && raw.size() >= 2);  // acronyms: "KPI", "SQL"
 }
 
+constexpr const char* kMisspelt = "Possibly misspelt";
+
+bool is_spelling(const GrammarIssue& g) {
+    return g.message.rfind(kMisspelt, 0) == 0;
+}
+
 void spelling(const std::vector<const Tok*>& w, const Speller& sp, std::vector<GrammarIssue>& out) {
     std::set<std::string> seen;
     for (const Tok* t : w) {
@@ -480,8 +489,8 @@ void spelling(const std::vector<const Tok*>& w, const Speller& sp, std::vector<G
         const std::vector<std::string> s =
             seen.size() <= kMaxSuggested ? sp.suggest(t->raw, 1) : std::vector<std::string>{};
         out.push_back(
-            {t->raw, "Possibly misspelt" +
-                         (s.empty() ? std::string(".") : ": did you mean " + quoted(s[0]) + "?")});
+            {t->raw, s.empty() ? std::string(kMisspelt) + ": check it."
+                               : std::string(kMisspelt) + ": did you mean " + quoted(s[0]) + "?"});
     }
 }
 
@@ -578,18 +587,11 @@ std::string first_of(const std::vector<std::string>& v, size_t n) {
     return out;
 }
 
-void tips(const Question& q, const Answer& a, const Facts& facts, Feedback& f) {
-    std::vector<std::string>& t = f.tips;
+// The STAR tips, for the stories of behavioural questions (not for technical ones: "explain
+// how a hash table works" has no situation or result to tell).
+void star_tips(const Feedback& f, const Facts& facts, std::vector<std::string>& t) {
     const auto& s = f.structure;
-    const int target = target_words(q.difficulty);
-    if (facts.words * 2 < target)
-        t.push_back("Say more: " + std::to_string(facts.words) +
-                    " words is short for this question; aim for about " + std::to_string(target) +
-                    ".");
-    if (!f.relevance.missed.empty())
-        t.push_back("Cover what the question asks about: " + first_of(f.relevance.missed, 2) +
-                    (f.relevance.missed.size() == 1 ? " was" : " were") + " missing.");
-    if (!facts.technical && !has_example(f))
+    if (!has_example(f))
         t.push_back(
             "Use one specific example from your own experience: where it happened, "
             "what you did and what came of it.");
@@ -609,6 +611,19 @@ void tips(const Question& q, const Answer& a, const Facts& facts, Feedback& f) {
         t.push_back(
             "Put a number on the result (how much, how many, how fast): it makes the "
             "outcome concrete.");
+}
+
+void tips(const Question& q, const Answer& a, const Facts& facts, Feedback& f) {
+    std::vector<std::string>& t = f.tips;
+    const int target = target_words(q.difficulty);
+    if (facts.words * 2 < target)
+        t.push_back("Say more: " + std::to_string(facts.words) +
+                    " words is short for this question; aim for about " + std::to_string(target) +
+                    ".");
+    if (!f.relevance.missed.empty())
+        t.push_back("Cover what the question asks about: " + first_of(f.relevance.missed, 2) +
+                    (f.relevance.missed.size() == 1 ? " was" : " were") + " missing.");
+    if (!facts.technical) star_tips(f, facts, t);
     if (facts.hedges >= 2)
         t.push_back("Drop the hedges (" + std::to_string(facts.hedges) +
                     " in this answer): say what you did and what you think, plainly.");
@@ -619,8 +634,13 @@ void tips(const Question& q, const Answer& a, const Facts& facts, Feedback& f) {
         t.push_back("Speak a little faster: aim for 120 to 165 words a minute.");
     if (a.analysis && d.wpm && *d.wpm > 180)
         t.push_back("Slow down: aim for 120 to 165 words a minute.");
-    if (!f.grammar.issues.empty())
-        t.push_back("Reread the wording notes: " + f.grammar.issues[0].message);
+    std::vector<std::string> misspelt;
+    for (const GrammarIssue& g : f.grammar.issues)
+        if (is_spelling(g)) misspelt.push_back(g.text);
+    if (!misspelt.empty())
+        t.push_back("Check the spelling of " + first_of(misspelt, 3) + ".");
+    else if (!f.grammar.issues.empty())
+        t.push_back(f.grammar.issues[0].message);
     if (t.size() > 4) t.resize(4);
     // Fewer than two: the answer did well; say what to keep and how to sharpen it.
     if (t.size() < 2) t.push_back("Keep this order: situation, task, action, result.");

@@ -82,7 +82,8 @@ struct AnswerScores {
 
 // Spelling of typed answers is checked by a Speller the caller owns (hunspell, Debian's
 // en_US dictionary); null means "not checked" (voice answers: the recogniser only produces
-// dictionary words).
+// dictionary words). See speech/speller.h: make one per process and share it (loading the
+// dictionary takes about 30 ms; it is thread-safe).
 class Speller;
 
 Feedback assess(const Question& q, const Answer& a, const Speller* speller = nullptr);

@@ -3,6 +3,8 @@
 #include <hunspell.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace speech::interview {
 
 namespace {
@@ -15,6 +17,8 @@ bool readable(const std::string& path) {
 
 // Words longer than this are not words (hunspell also refuses them) and would be slow.
 constexpr size_t kMaxWordBytes = 100;
+constexpr size_t kCacheMax = 4096;
+constexpr size_t kSuggestMax = 5;  // kept per word in the cache
 
 }  // namespace
 
@@ -39,10 +43,17 @@ std::vector<std::string> Speller::suggest(std::string_view word, size_t limit) c
     if (!handle_ || word.empty() || word.size() > kMaxWordBytes || limit == 0) return out;
     const std::string w(word);
     std::lock_guard lock(mu_);
-    char** list = nullptr;
-    const int n = Hunspell_suggest(handle_, &list, w.c_str());
-    for (int i = 0; i < n && out.size() < limit; ++i) out.emplace_back(list[i]);
-    if (list) Hunspell_free_list(handle_, &list, n);
+    auto hit = cache_.find(w);
+    if (hit == cache_.end()) {
+        std::vector<std::string> all;
+        char** list = nullptr;
+        const int n = Hunspell_suggest(handle_, &list, w.c_str());
+        for (int i = 0; i < n && all.size() < kSuggestMax; ++i) all.emplace_back(list[i]);
+        if (list) Hunspell_free_list(handle_, &list, n);
+        if (cache_.size() >= kCacheMax) cache_.clear();
+        hit = cache_.emplace(w, std::move(all)).first;
+    }
+    out.assign(hit->second.begin(), hit->second.begin() + std::min(limit, hit->second.size()));
     return out;
 }
 

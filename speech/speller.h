@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 struct Hunhandle;
@@ -18,7 +19,8 @@ inline constexpr const char* kSpellerDic = "/usr/share/hunspell/en_US.dic";
 
 // Owns one Hunhandle. A dictionary that cannot be opened leaves the speller "not checking":
 // ok() is false and correct() answers nullopt, so a missing package degrades the feedback
-// instead of failing the answer. Safe to share between threads (calls are serialised: hunspell
+// instead of failing the answer. Loading the dictionary takes about 30 ms: make one per process.
+// Safe to share between threads (calls are serialised: hunspell
 // keeps scratch state in the handle).
 class Speller {
   public:
@@ -37,6 +39,9 @@ class Speller {
   private:
     Hunhandle* handle_ = nullptr;
     mutable std::mutex mu_;
+    // Suggestions are slow (tens of ms) and misspellings repeat ("recieve"): remembered, up
+    // to kCacheMax words, then forgotten all at once.
+    mutable std::unordered_map<std::string, std::vector<std::string>> cache_;
 };
 
 }  // namespace speech::interview

@@ -304,6 +304,17 @@ TEST(InterviewFeedback, StrongOutscoresPoor) {
     EXPECT_EQ(strong.structure, 100);
 }
 
+TEST(InterviewFeedback, TechnicalAnswersGetNoStarTips) {
+    const Answer a = typed(table().back().text);  // hash_strong
+    const Feedback f = assess(hashing(), a);
+    for (const std::string& t : f.tips) {
+        EXPECT_EQ(t.find("example"), std::string::npos) << t;
+        EXPECT_EQ(t.find("situation and your task"), std::string::npos) << t;
+        EXPECT_EQ(t.find("End with the result"), std::string::npos) << t;
+    }
+    EXPECT_EQ(f.tips.size(), 2u);
+}
+
 TEST(InterviewFeedback, StemmingAndSynonyms) {
     Question q = conflict();
     q.key_points = {{"Measured it", {"measure"}},
