@@ -21,7 +21,9 @@ WebSocket API. This package installs the binary, systemd units (nothing is
 enabled), the data directory and an nginx site to link.")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, pocketsphinx-en-us, ssl-cert")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "nginx | nginx-light, postgresql")
+# hunspell-en-us: the spelling check of typed interview answers (without it spelling is simply
+# not checked).
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "nginx | nginx-light, postgresql, hunspell-en-us")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     "${CMAKE_SOURCE_DIR}/deploy/debian/postinst;${CMAKE_SOURCE_DIR}/deploy/debian/prerm;${CMAKE_SOURCE_DIR}/deploy/debian/postrm;${CMAKE_SOURCE_DIR}/deploy/debian/conffiles")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
