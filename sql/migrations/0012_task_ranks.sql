@@ -45,3 +45,48 @@ CREATE FUNCTION task_tail_position(b uuid, s text, r bigint) RETURNS bigint
                      ORDER BY t.position DESC LIMIT 1), 0)
            + (SELECT count(*) FROM tasks t
               WHERE t.board_id = b AND t.status = s AND t.position IS NULL AND t.rank < r);
+
+-- The activity chain of a personal task's entries. Each chain's head row (activity_chains) is
+-- locked by activity_link from an entry's insert until commit, so that a chain's entries follow
+-- commit order: a user's personal entries all went into that user's chain, so one user's
+-- creates (every create writes its 'created' entry) queued on that row however the board was
+-- locked (pgbench, 32 clients, one user: 50-120 creates/s with the actor's chain, 800/s with a
+-- chain per entry; bench/RESULTS.md). A personal task has no project to chain by; it is its own
+-- little project now: its entries (its creator's and the system's filling its prompts) form
+-- the task's chain, keyed by the task's id. Project entries keep their project's chain. The
+-- log is as tamper-evident as before (every entry hashed with its predecessor's hash; every
+-- chain's head kept where the app role cannot reach it), with more, shorter chains.
+-- Entries linked before this migration stay in the chain they were linked into:
+-- activity_legacy_seq() is the last of them, and GET /activity/verify expects their old key.
+DO $$
+BEGIN
+    EXECUTE format('CREATE FUNCTION activity_legacy_seq() RETURNS bigint '
+                   'LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN %s',
+                   (SELECT coalesce(max(seq), 0) FROM activity));
+END $$;
+
+-- The chain an entry belongs in (what activity_link links it into, what verify checks).
+CREATE FUNCTION activity_chain_key(seq bigint, project_id uuid, actor_id uuid, entity_id uuid)
+    RETURNS uuid
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN seq <= activity_legacy_seq()
+                THEN coalesce(project_id, actor_id, '00000000-0000-0000-0000-000000000000')
+                ELSE coalesce(project_id, entity_id) END;
+
+-- 0005's activity_link with the new key (the rest unchanged).
+CREATE OR REPLACE FUNCTION activity_link() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    head activity_chains%ROWTYPE;
+BEGIN
+    NEW.chain := activity_chain_key(NEW.seq, NEW.project_id, NEW.actor_id, NEW.entity_id);
+    INSERT INTO activity_chains (chain, last_seq, last_hash) VALUES (NEW.chain, 0, '\x')
+        ON CONFLICT (chain) DO NOTHING;
+    SELECT * INTO head FROM activity_chains WHERE chain = NEW.chain FOR UPDATE;
+    NEW.chain_seq := head.last_seq + 1;
+    NEW.prev_hash := head.last_hash;
+    NEW.hash := activity_hash(NEW);
+    UPDATE activity_chains SET last_seq = NEW.chain_seq, last_hash = NEW.hash
+        WHERE chain = NEW.chain;
+    RETURN NEW;
+END $$;
