@@ -19,9 +19,17 @@ namespace {
 
 // Read by column name (task_from). cursor_key is each statement's own.
 // A task's position as the API shows it: its number, or for a task appended without the board
-// lock (position NULL, see insert_task) its place in the column's appended tail.
-#define POSITION(r) \
-    "coalesce(" r ".position, task_tail_position(" r ".board_id, " r ".status, " r ".rank))"
+// lock (position NULL, see insert_task) its place after the column's numbered tasks among the
+// appended ones (0012's task_tail_position, spelled out: a SQL function with sub-selects is not
+// inlined, and planning its body on every call made GET /tasks/{id} cost 74 buffers, not 10).
+// coalesce evaluates the sub-selects only for an appended task.
+#define POSITION(r)                                                                               \
+    "coalesce(" r ".position, coalesce((SELECT o.position + 1 FROM tasks o WHERE o.board_id = " r \
+    ".board_id AND o.status = " r                                                                 \
+    ".status AND o.position IS NOT NULL ORDER BY o.position DESC "                                \
+    "LIMIT 1), 0) + (SELECT count(*) FROM tasks o WHERE o.board_id = " r                          \
+    ".board_id AND "                                                                              \
+    "o.status = " r ".status AND o.position IS NULL AND o.rank < " r ".rank))"
 #define TASK_COLUMNS \
     "t.id, t.project_id, t.title, t.description, t.status, t.priority, " POSITION("t")     \
     " AS position, "                                                                       \
