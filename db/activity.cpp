@@ -49,15 +49,16 @@ constexpr Statement kListActivity{"list_activity", R"sql(
 
 // Two passes over the log. The first, in any order, recomputes each entry's hash from its
 // content (an edited entry fails) and checks that the entry is in the chain its content names
-// (a moved one fails). The expression is 0005's activity_hash() spelled out over the columns:
-// called with the whole row, that function builds a composite value per entry and costs 2.5
-// times as much; test_activity's intact log (ok: true) fails if the two ever differ. Its time in
-// microseconds is the same integer computed in float8 and bigint instead of numeric (a quarter
-// less): the whole seconds are exact in a float8 (its error, under a microsecond, never reaches a
-// whole second), and the microseconds field (seconds of the minute x 10^6) is an exact integer. The
-// second walks each chain in chain_seq order (the activity_chain_key index gives it) and checks
-// that every prev_hash is its predecessor's hash and every chain_seq its predecessor's plus one
-// (the entry after a deleted or reordered one fails). Then each chain's head
+// (a moved one fails; activity_chain_key: its project's chain, or a personal task's own, or for
+// entries before migration 0012 the actor's). The expression is 0005's activity_hash() spelled out
+// over the columns: called with the whole row, that function builds a composite value per entry and
+// costs 2.5 times as much; test_activity's intact log (ok: true) fails if the two ever differ. Its
+// time in microseconds is the same integer computed in float8 and bigint instead of numeric (a
+// quarter less): the whole seconds are exact in a float8 (its error, under a microsecond, never
+// reaches a whole second), and the microseconds field (seconds of the minute x 10^6) is an exact
+// integer. The second walks each chain in chain_seq order (the activity_chain_key index gives it)
+// and checks that every prev_hash is its predecessor's hash and every chain_seq its predecessor's
+// plus one (the entry after a deleted or reordered one fails). Then each chain's head
 // (activity_chain_heads(): what activity_link recorded as the chain's last entry) must match the
 // chain's last remaining entry, or the tail was deleted and that last remaining entry is reported;
 // an entry whose chain has no head was never linked by activity_link. first_bad_id: the first
@@ -71,8 +72,8 @@ constexpr Statement kVerifyActivity{"verify_activity", R"sql(
                                  + date_part('microseconds', a.at)::bigint % 1000000,
                              coalesce(a.actor_id::text, '-'), coalesce(a.project_id::text, '-'),
                              a.entity, a.entity_id, a.action, a.changes::text), 'UTF8') || a.prev_hash)
-                      OR a.chain <> coalesce(a.project_id, a.actor_id,
-                                             '00000000-0000-0000-0000-000000000000'::uuid)) AS bad_seq
+                      OR a.chain <> activity_chain_key(a.seq, a.project_id, a.actor_id,
+                                                       a.entity_id)) AS bad_seq
         FROM activity a
     ),
     links AS (  -- only what the checks below need: the broken links and each chain's last entry

@@ -1,5 +1,7 @@
-// Tasks and their boards. Positions: every write that renumbers a column holds its board's
-// lock (lock_board) from before it reads the column until commit; PostgreSQL's READ COMMITTED
+// Tasks and their boards. Positions: a column is its numbered tasks (position 0..k-1) then its
+// appended ones (position NULL, by rank: creates that took no lock, see insert_task). Every
+// write that renumbers a column holds its board's lock from before it reads the column until
+// commit, and numbers the appended tasks first (lock_and_settle); PostgreSQL's READ COMMITTED
 // takes a fresh snapshot per statement, so the counts and shifts read after the lock see every
 // earlier writer's committed work. The lock is taken in a statement of its own for that reason.
 #include "db/tasks.h"
@@ -16,8 +18,21 @@ namespace db {
 namespace {
 
 // Read by column name (task_from). cursor_key is each statement's own.
-#define TASK_COLUMNS                                                                       \
-    "t.id, t.project_id, t.title, t.description, t.status, t.priority, t.position, "       \
+// A task's position as the API shows it: its number, or for a task appended without the board
+// lock (position NULL, see insert_task) its place after the column's numbered tasks among the
+// appended ones (0012's task_tail_position, spelled out: a SQL function with sub-selects is not
+// inlined, and planning its body on every call made GET /tasks/{id} cost 74 buffers, not 10).
+// coalesce evaluates the sub-selects only for an appended task.
+#define POSITION(r)                                                                               \
+    "coalesce(" r ".position, coalesce((SELECT o.position + 1 FROM tasks o WHERE o.board_id = " r \
+    ".board_id AND o.status = " r                                                                 \
+    ".status AND o.position IS NOT NULL ORDER BY o.position DESC "                                \
+    "LIMIT 1), 0) + (SELECT count(*) FROM tasks o WHERE o.board_id = " r                          \
+    ".board_id AND "                                                                              \
+    "o.status = " r ".status AND o.position IS NULL AND o.rank < " r ".rank))"
+#define TASK_COLUMNS \
+    "t.id, t.project_id, t.title, t.description, t.status, t.priority, " POSITION("t")     \
+    " AS position, "                                                                       \
     "t.assignee_id, to_char(t.due_date, 'YYYY-MM-DD') AS due_date, "                       \
     "array_to_json(t.labels)::text AS labels, array_to_json(t.prompts)::text AS prompts, " \
     "t.source_session_id, t.created_by, api_time(t.created_at) AS created_at, "            \
@@ -74,7 +89,7 @@ constexpr Statement kColumnState{"task_column_state", R"sql(
 // max() (3,635 buffers against 3 at 5,000 tasks).
 constexpr Statement kColumnTop{"task_column_top", R"sql(
     SELECT coalesce((SELECT position + 1 FROM tasks WHERE board_id = $1 AND status = $2
-                     ORDER BY position DESC LIMIT 1), 0) AS top,
+                     AND position IS NOT NULL ORDER BY position DESC LIMIT 1), 0) AS top,
            EXISTS (SELECT 1 FROM tasks
                    WHERE id = $3::uuid AND board_id = $1 AND status = $2) AS inside,
            (SELECT CASE WHEN jsonb_typeof(p.wip_limits -> $2) = 'number'
@@ -91,14 +106,23 @@ constexpr Statement kInsertTask{"task_insert", R"sql(
     WITH t AS (
         INSERT INTO tasks (project_id, created_by, title, description, status, priority,
                            position, assignee_id, due_date, labels, prompts, source_session_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10::text[], $11::text[], $12)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::integer, $8, $9::date, $10::text[], $11::text[], $12)
         RETURNING *),
+    s AS (SELECT t.id, t.project_id, t.title, t.description, t.status, t.priority,
+                 )sql" POSITION("t") R"sql( AS position, t.assignee_id, t.due_date, t.labels,
+                 t.prompts
+          FROM t),
     a AS (
         INSERT INTO activity (actor_id, project_id, entity, entity_id, action, changes)
-        SELECT $2, t.project_id, 'task', t.id, 'created', activity_changes(NULL, )sql" SHOWN(
-                                                   "t") R"sql()
-        FROM t)
-    SELECT )sql" TASK_COLUMNS ", " CREATED_KEY " AS cursor_key FROM t"};
+        SELECT $2, s.project_id, 'task', s.id, 'created', activity_changes(NULL, )sql" SHOWN(
+                                                   "s") R"sql()
+        FROM s)
+    SELECT )sql" TASK_COLUMNS ", " CREATED_KEY R"sql( AS cursor_key,
+           t.position IS NULL AND (SELECT s.position FROM s) - coalesce(
+               (SELECT o.position + 1 FROM tasks o WHERE o.board_id = t.board_id
+                AND o.status = t.status AND o.position IS NOT NULL
+                ORDER BY o.position DESC LIMIT 1), 0) >= $13::integer AS long_tail
+    FROM t)sql"};
 
 // Every change of a task's row: NULL parameters leave a field alone, the clear flags set null.
 // The activity entry is written when something a client sees changed ($16 the actor, $17 the
@@ -173,9 +197,30 @@ constexpr Statement kTasksByIds{"task_by_ids",
 // Closes every gap of the boards' columns (after a batch delete), keeping the order.
 constexpr Statement kRenumber{"task_renumber", R"sql(
     UPDATE tasks t SET position = r.rn - 1
-    FROM (SELECT id, row_number() OVER (PARTITION BY board_id, status ORDER BY position) AS rn
+    FROM (SELECT id, row_number() OVER (PARTITION BY board_id, status ORDER BY position, rank) AS rn
           FROM tasks WHERE board_id = ANY($1::uuid[])) r
-    WHERE t.id = r.id AND t.position <> r.rn - 1)sql"};
+    WHERE t.id = r.id AND t.position IS DISTINCT FROM r.rn - 1)sql"};
+
+// Numbers a board's appended tasks (position NULL): after each column's numbered ones, in rank
+// order, so that the order clients saw stays. Run under the board lock (lock_and_settle), before
+// anything reads or shifts positions. Not a change a client sees: no updated_at, no entry.
+constexpr Statement kSettle{"task_settle", R"sql(
+    UPDATE tasks t SET position = c.top + u.rn - 1
+    FROM (SELECT id, status, row_number() OVER (PARTITION BY status ORDER BY rank) AS rn
+          FROM tasks WHERE board_id = $1 AND position IS NULL) u,
+         LATERAL (SELECT coalesce((SELECT o.position + 1 FROM tasks o
+                                   WHERE o.board_id = $1 AND o.status = u.status
+                                     AND o.position IS NOT NULL
+                                   ORDER BY o.position DESC LIMIT 1), 0) AS top) c
+    WHERE t.id = u.id)sql"};
+// The same when nobody holds the board: a create whose column's tail has grown long numbers
+// it on the way, but never waits for the lock (whoever holds it numbers the tail anyway).
+constexpr Statement kTryLockBoard{"task_try_lock_board", R"sql(
+    SELECT pg_try_advisory_xact_lock(1100, hashtext($1::uuid::text)) AS locked)sql"};
+// Does project $1's column $2 have a WIP limit? Creates into it are counted under the lock.
+constexpr Statement kColumnLimited{"task_column_limited", R"sql(
+    SELECT EXISTS (SELECT 1 FROM projects p WHERE p.id = $1
+                   AND jsonb_typeof(p.wip_limits -> $2) = 'number') AS limited)sql"};
 
 // Filters are fixed fragments with NULL meaning "any". $7 is a LIKE pattern already escaped.
 #define TASK_FILTERS                                \
@@ -184,7 +229,7 @@ constexpr Statement kRenumber{"task_renumber", R"sql(
     " AND ($5::text IS NULL OR t.priority = $5)"    \
     " AND ($6::date IS NULL OR t.due_date < $6)"    \
     " AND ($7::text IS NULL OR t.title ILIKE $7 ESCAPE '\\')"
-#define BOARD_KEY "(" STATUS_RANK("t") "::bigint * 1000000000 + t.position)"
+#define BOARD_KEY "(" STATUS_RANK("t") "::bigint * 1000000000 + " POSITION("t") ")"
 // One project's tasks in board order (column, then position).
 constexpr Statement kListProjectTasks{"task_list_project",
                                       "SELECT " TASK_COLUMNS ", " BOARD_KEY R"sql( AS cursor_key
@@ -192,7 +237,7 @@ constexpr Statement kListProjectTasks{"task_list_project",
     WHERE t.board_id = $2 AND t.project_id = $2 AND (SELECT project_role($2, $1)) IS NOT NULL)sql" TASK_FILTERS
                                       R"sql(
       AND ($8::bigint IS NULL OR ()sql" BOARD_KEY R"sql(, t.id) > ($8::bigint, $9::uuid))
-    ORDER BY )sql" STATUS_RANK("t") R"sql(, t.position, t.id
+    ORDER BY )sql" STATUS_RANK("t") ", " POSITION("t") R"sql(, t.id
     LIMIT $10)sql",
                                       kIdempotent};
 // Every visible task, newest first: the caller's personal board and the projects it sees. ($2,
@@ -217,7 +262,7 @@ constexpr Statement kBoardProject{"task_board_project", R"sql(
 // In the (board_id, status, position) index's order; project_board puts the columns in order.
 constexpr Statement kBoardTasks{"task_board_tasks", "SELECT " TASK_COLUMNS R"sql(, '' AS cursor_key
     FROM tasks t WHERE t.board_id = $1 AND project_role($1, $2) IS NOT NULL
-    ORDER BY t.board_id, t.status, t.position)sql",
+    ORDER BY t.board_id, t.status, t.position, t.rank)sql",
                                 kIdempotent};
 
 std::vector<std::string> json_strings(const std::string& json) {
@@ -275,6 +320,14 @@ auto in_tx(Db& db, F&& f) -> decltype(f()) {
     return r;
 }
 
+// Takes the board's lock and numbers its appended tasks (kSettle): from here on, until
+// commit, its columns are 0..n-1 in the position column and the old shift logic holds. A
+// lock already held is taken again at once; the numbering is then a no-op.
+void lock_and_settle(Db& db, const std::string& board) {
+    lock_board(db, board);
+    db.exec(kSettle, {board});
+}
+
 // The task, locked, with its board locked first. The board is read before the lock and
 // confirmed after it: a task moved to another project meanwhile is looked up again.
 std::optional<Task> locked_task(Db& db, const std::string& user_id, const std::string& id) {
@@ -282,7 +335,7 @@ std::optional<Task> locked_task(Db& db, const std::string& user_id, const std::s
         Result b = db.exec(kTaskBoard, {id, user_id});
         if (b.rows() == 0) return std::nullopt;
         const std::string board = Row(b, 0).str("board_id");
-        lock_board(db, board);
+        lock_and_settle(db, board);
         auto t = maybe_task(db.exec(kLockTask, {id, user_id}));
         if (!t || t->board_id == board) return t;
     }
@@ -394,7 +447,7 @@ std::optional<Task> update_locked(Db& db, const std::string& user_id, const std:
 
     std::optional<int64_t> position;
     if (board != old->board_id || status != old->status) {
-        if (board != old->board_id) lock_board(db, board);
+        if (board != old->board_id) lock_and_settle(db, board);
         position = last_in_column(db, board, status, old->id, c.force, in_batch);
         if (!in_batch) shift(db, old->board_id, old->status, old->position + 1, kEnd, -1, old->id);
     }
@@ -437,7 +490,7 @@ std::set<std::string> lock_batch(Db& db, const std::string& user_id,
         if (row.is_null("board_id")) throw TaskNotFound(static_cast<size_t>(i));
         boards.insert(row.str("board_id"));
     }
-    for (const std::string& b : boards) lock_board(db, b);  // std::set: sorted
+    for (const std::string& b : boards) lock_and_settle(db, b);  // std::set: sorted
     Result locked = db.exec(kBatchLock, {array_literal(ids), user_id});
     std::set<std::string> found;
     for (int i = 0; i < locked.rows(); ++i) {
@@ -454,17 +507,33 @@ std::set<std::string> lock_batch(Db& db, const std::string& user_id,
 
 }  // namespace
 
+// A create whose column has this many appended tasks before it numbers them (if it can).
+constexpr int kLongTail = 32;
+
+// A column with a WIP limit is counted under the board lock (its create is numbered at once);
+// any other column is appended to without a lock: a rank from a sequence, no position yet
+// (sql/migrations/0012_task_ranks.sql), so creates into one column no longer queue.
 Task insert_task(Db& db, const NewTask& n) {
     return in_tx(db, [&] {
         const std::string board = n.project_id ? *n.project_id : n.created_by;
-        lock_board(db, board);
         check_board_rules(db, n.created_by, n.project_id, n.created_by, n.assignee_id);
-        const int64_t position = last_in_column(db, board, n.status, std::nullopt, n.force);
-        Task t = task_from(db.exec(kInsertTask, {n.project_id, n.created_by, n.title, n.description,
-                                                 n.status, n.priority, std::to_string(position),
-                                                 n.assignee_id, n.due_date, array_literal(n.labels),
-                                                 array_literal(n.prompts), n.source_session_id}),
-                           0);
+        const bool limited =
+            n.project_id &&
+            Row(db.exec(kColumnLimited, {*n.project_id, n.status}), 0).boolean("limited");
+        Param position;
+        if (limited) {
+            lock_and_settle(db, board);
+            position =
+                Param(std::to_string(last_in_column(db, board, n.status, std::nullopt, n.force)));
+        }
+        Result r = db.exec(kInsertTask, {n.project_id, n.created_by, n.title, n.description,
+                                         n.status, n.priority, position, n.assignee_id, n.due_date,
+                                         array_literal(n.labels), array_literal(n.prompts),
+                                         n.source_session_id, std::to_string(kLongTail)});
+        Task t = task_from(r, 0);
+        if (Row(r, 0).boolean("long_tail") &&
+            Row(db.exec(kTryLockBoard, {board}), 0).boolean("locked"))
+            db.exec(kSettle, {board});
         publish_task(db, task_event("task.created", t.id, t.project_id, n.created_by), t.project_id,
                      t.created_by);
         return t;
@@ -484,7 +553,7 @@ std::optional<Task> update_task(Db& db, const std::string& user_id, const std::s
             if (b.rows() == 0) return std::optional<Task>();
             std::set<std::string> boards{Row(b, 0).str("board_id"),
                                          c.project_id ? *c.project_id : user_id};
-            for (const std::string& board : boards) lock_board(db, board);
+            for (const std::string& board : boards) lock_and_settle(db, board);
         }
         return update_locked(db, user_id, id, c);
     });

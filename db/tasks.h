@@ -1,8 +1,11 @@
 // Tasks on Kanban boards (sql/migrations/0005_tracker.sql): a project's board, or a user's
 // personal one (board_id = coalesce(project_id, created_by)). Every change here:
-//  - locks the board(s) it renumbers first (lock_board, sorted by id when there are several),
-//    so that each column's positions stay 0..n-1 under any concurrency; the deferred unique
-//    (board_id, status, position) constraint catches a mistake at commit;
+//  - but a create into a column without a WIP limit, locks the board(s) it renumbers first
+//    (lock_board, sorted by id when there are several) and numbers their appended tasks, so
+//    that each column's positions stay 0..n-1 under any concurrency; the deferred unique
+//    (board_id, status, position) constraint catches a mistake at commit. Such a create takes
+//    no lock: it appends the task with a rank and no number, and its position is computed when
+//    it is read (sql/migrations/0012_task_ranks.sql);
 //  - checks access in its SQL with the caller's id (task_visible / project_role): another
 //    user's task and no task are the same nullopt (404);
 //  - writes its activity entry and publishes its event in the same transaction (the caller's

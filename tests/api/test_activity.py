@@ -244,7 +244,12 @@ class Verify(ApiCase):
                  "mia_added"),
                 ("a personal chain", f"UPDATE activity SET entity = 'project' WHERE id = {q(E['mia_personal'])}",
                  "mia_personal"),
-                ("the system's chain", f"DELETE FROM activity WHERE id = {q(E['system_on_olga'])}", None),
+                # A personal task's entries are the task's chain (migration 0012): the system's
+                # entry was its last, so the one before it no longer matches the chain's head.
+                ("the last of a personal task's chain",
+                 f"DELETE FROM activity WHERE id = {q(E['system_on_olga'])}", "olga_personal"),
+                ("a personal task's whole chain",
+                 f"DELETE FROM activity WHERE entity_id = {q(PERSONAL_M)}", None),
                 ("a deleted project's", f"UPDATE activity SET changes = '{{\"x\": [1, 2]}}' "
                                         f"WHERE id = {q(E['gone_deleted'])}", "gone_deleted")):
             with self.subTest(kind=kind):

@@ -59,9 +59,11 @@ class World:
         return r.json()
 
     def columns(self, board_id):
-        """{status: [positions in order]} of a board, read from the database (the truth)."""
-        rows = self.S.sql(f"SELECT status, position FROM tasks WHERE board_id = '{board_id}' "
-                          "ORDER BY status, position")
+        """{status: [positions in order]} of a board, read from the database (the truth): the
+        numbered tasks' positions, then the appended ones' (position NULL, migration 0012) as
+        the API computes them, in rank order."""
+        rows = self.S.sql("SELECT status, coalesce(position, task_tail_position(board_id, status, rank)) "
+                          f"FROM tasks WHERE board_id = '{board_id}' ORDER BY status, position, rank")
         out = {}
         for status, pos in rows:
             out.setdefault(status, []).append(int(pos))
