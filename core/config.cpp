@@ -246,6 +246,10 @@ const std::vector<Row>& rows() {
                 &Config::worker_job_budget_factor, 3, 0, 1000),
         int_row("worker.job_budget_base_s", "a job's time budget: seconds added to the above",
                 &Config::worker_job_budget_base_s, 300, 1, 86400),
+        // Cron starts --drain every minute: a run stops claiming before the next one is due
+        // (the job in hand is finished; a later run that finds the lock held exits at once).
+        int_row("worker.drain_budget_s", "worker --drain claims no new job after this many seconds",
+                &Config::worker_drain_budget_s, 50, 0, 86400),
         int_row("jobs.max_queued_per_user",
                 "jobs a user may have queued or running; more uploads/reanalyses answer 429",
                 &Config::jobs_max_queued_per_user, 50, 1, 100000),

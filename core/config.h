@@ -47,6 +47,7 @@ struct Config {
     int worker_lease_s;            // worker.lease_s: a job's lease, renewed every third of it
     int worker_job_budget_factor;  // worker.job_budget_factor: s of work per s of audio
     int worker_job_budget_base_s;  // worker.job_budget_base_s: + this; a decoder past it is killed
+    int worker_drain_budget_s;     // worker.drain_budget_s: --drain claims no job after this
     int jobs_max_queued_per_user;  // jobs.max_queued_per_user: pending jobs; 429 beyond
     int worker_sweep_age_s;        // worker.sweep_age_s: orphan audio older than this is removed
     int worker_sweep_interval_s;   // worker.sweep_interval_s: seconds between sweeps

@@ -1,6 +1,8 @@
 // FastCGI and CGI exchanges.
 #include "fcgi/exchange.h"
 
+#include <limits.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "core/problem.h"
 #include "core/query.h"
@@ -102,6 +105,58 @@ void read_headers(const Exchange& ex, Request& req) {
     }
 }
 
+// The real path of this program (cached: it does not change while we run).
+const std::string& own_path() {
+    static const std::string path = [] {
+        char buf[PATH_MAX];
+        return ::realpath("/proc/self/exe", buf) ? std::string(buf) : std::string();
+    }();
+    return path;
+}
+
+// True when the CGI server ran this program as the file a URL named (Apache's SCRIPT_FILENAME):
+// SCRIPT_NAME is then the entry's own URL, not part of the route.
+bool runs_as_entry_file(const Exchange& ex) {
+    const char* file = ex.param("SCRIPT_FILENAME");
+    if (!file || !*file || own_path().empty()) return false;
+    char buf[PATH_MAX];
+    return ::realpath(file, buf) && own_path() == buf;
+}
+
+std::string cgi_path(const Exchange& ex) {
+    std::string script = param_or_empty(ex, "SCRIPT_NAME");
+    std::string info = param_or_empty(ex, "PATH_INFO");
+    if (!runs_as_entry_file(ex))
+        return script + info;  // routes mapped to us: SCRIPT_NAME + PATH_INFO
+    // A rewrite chose the entry (deploy/apache/htaccess): the URL as the client sent it,
+    // decoded and normalised by Apache once, as nginx's $document_uri; an install in a
+    // subdirectory of the site serves its routes below that directory.
+    std::string original = param_or_empty(ex, "REDIRECT_URL");
+    if (original.empty()) return info.empty() ? "/" : info;
+    std::string base = script.substr(0, script.rfind('/') + 1);  // "/" or "/sub/"
+    if (base.size() > 1 && original.rfind(base, 0) == 0) return original.substr(base.size() - 1);
+    return original;
+}
+
+// 128 random bits in hex, nginx's $request_id format.
+std::string new_request_id() {
+    unsigned char raw[16];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = ::getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return "";  // no id rather than a predictable one
+        got += static_cast<size_t>(n);
+    }
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : raw) {
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+    return out;
+}
+
 }  // namespace
 
 void read_body(Request& req, size_t max_body) {
@@ -118,12 +173,13 @@ Request read_request(Exchange& ex) {
     Request req;
     req.method = param_or_empty(ex, "REQUEST_METHOD");
     req.path = param_or_empty(ex, "DOCUMENT_URI");
-    if (req.path.empty()) {  // plain CGI servers: SCRIPT_NAME + PATH_INFO
-        req.path = param_or_empty(ex, "SCRIPT_NAME") + param_or_empty(ex, "PATH_INFO");
-    }
+    if (req.path.empty()) req.path = cgi_path(ex);
     req.query_string = param_or_empty(ex, "QUERY_STRING");
     req.content_type = param_or_empty(ex, "CONTENT_TYPE");
     req.request_id = param_or_empty(ex, "REQUEST_ID");
+    if (req.request_id.empty()) req.request_id = param_or_empty(ex, "UNIQUE_ID");
+    if (req.request_id.empty()) req.request_id = new_request_id();
+    ex.request_id = req.request_id;
     req.remote_addr = param_or_empty(ex, "REMOTE_ADDR");
     read_headers(ex, req);
     req.body_reader = &ex;

@@ -20,6 +20,10 @@ class Exchange : public BodyReader {
     // Writes the head, then the body unless head_only. The CGI front overrides it to serve an
     // X-Accel-Redirect itself (CGI servers ignore that header; nginx serves it for FastCGI).
     virtual void respond(const Response& res, bool head_only);
+
+    // The request's id, set by read_request: nginx's $request_id, else Apache's UNIQUE_ID
+    // (mod_unique_id), else one made here, so that every problem names one.
+    std::string request_id;
 };
 
 // FastCGI: owns an FCGX_Request bound to the listening socket (cgimap's fcgi_request).
@@ -56,8 +60,12 @@ class CgiExchange : public Exchange {
 };
 
 // Builds the Request from the CGI parameters and headers (HTTP_* → lower-case names); the
-// body stays in the exchange (req.body_reader). A malformed CONTENT_LENGTH leaves
-// req.content_length at -1 (answered 400 by serve_one, with the request id).
+// body stays in the exchange (req.body_reader). The path is DOCUMENT_URI (nginx); else, when
+// SCRIPT_FILENAME is this very program (Apache ran the entry file a rewrite chose), the
+// original URL path (REDIRECT_URL) below the entry's directory, or PATH_INFO when the entry was
+// requested directly; else SCRIPT_NAME + PATH_INFO (a CGI server mapping the routes to us). A
+// malformed CONTENT_LENGTH leaves req.content_length at -1 (answered 400 by serve_one, with the
+// request id).
 Request read_request(Exchange& ex);
 // Reads the whole body into req.body, up to max_body bytes. Throws ApiError 400 for a body
 // shorter than declared, 413 for a body over max_body.

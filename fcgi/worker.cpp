@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/config.h"
 #include "core/log.h"
+#include "fcgi/audio_front.h"
 #include "fcgi/exchange.h"
 #include "fcgi/serve.h"
 
@@ -61,7 +63,7 @@ bool set_accept_tick(int listen_fd) {
 }  // namespace
 
 int run_worker(const core::Config& cfg, const App& app, int listen_fd, Scoreboard* board, int slot,
-               int master_pid) {
+               int master_pid, bool serve_audio) {
     install_worker_signals();
     if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
         core::log_error(std::string("prctl(PR_SET_PDEATHSIG): ") + std::strerror(errno));
@@ -74,6 +76,8 @@ int run_worker(const core::Config& cfg, const App& app, int listen_fd, Scoreboar
     Ctx& ctx = process->ctx();
     Router router(app.routes);
     FcgiExchange ex(listen_fd);
+    AudioFront front(ex, core::audio_dir(cfg));
+    Exchange& served_by = serve_audio ? static_cast<Exchange&>(front) : ex;
     const sigset_t stop = stop_signals();
     uint64_t served = 0;
     int failed_accepts = 0;
@@ -90,7 +94,7 @@ int run_worker(const core::Config& cfg, const App& app, int listen_fd, Scoreboar
                 break;
         }
         failed_accepts = 0;
-        ServeResult r = serve_one(ex, ctx, app, router, board, slot);
+        ServeResult r = serve_one(served_by, ctx, app, router, board, slot);
         ex.finish();
         ++served;
         if (r.fatal) return 70;  // EX_SOFTWARE: the master logs and replaces us

@@ -9,7 +9,8 @@ PKGS="build-essential cmake pkg-config clang-14 libclang-rt-14-dev
  libstemmer-dev libhunspell-dev hunspell-en-us espeak-ng flite
  sox flac lame opus-tools vorbis-tools ffmpeg
  postgresql-15 postgresql-contrib nginx-light curl wrk python3 openssl ca-certificates
- procps iproute2 util-linux chromium systemd lintian"
+ procps iproute2 util-linux chromium systemd lintian
+ apache2 libapache2-mod-fcgid"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
@@ -39,6 +40,8 @@ if ! id -u "$svc" >/dev/null 2>&1; then
 fi
 # nginx-light's package starts a system nginx on port 80 where an init system runs; Rostrum
 # runs its own nginx and never needs that one.
+# apache2 (and libapache2-mod-fcgid) are for the shared-host test (tests/api/test_deploy_apache.py),
+# which starts its own Apache as a non-root user; the package's system Apache is not used either.
 # libjwt0 before 1.10.2-1+deb12u1 compares HMACs with strcmp (CVE-2024-25189).
 v=$(dpkg-query -W -f='${Version}' libjwt0)
 dpkg --compare-versions "$v" ge 1.10.2-1+deb12u1 || { echo "deps: libjwt0 $v lacks the CVE-2024-25189 fix" >&2; exit 1; }

@@ -1,7 +1,9 @@
 // The worker daemon: threads, wake-ups, heartbeats, shutdown.
 #include "worker/worker.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/c_handles.h"
 #include "core/log.h"
 #include "core/passwords.h"
 #include "core/process.h"
@@ -33,10 +36,12 @@ namespace {
 
 // Shared by the threads of one daemon; lives on run_worker_daemon's stack.
 struct Shared {
-    Shared(const core::Config& c, bool d, BudgetSlot& b) : cfg(c), drain(d), budget(b) {}
+    Shared(const core::Config& c, bool d, int64_t until, BudgetSlot& b)
+        : cfg(c), drain(d), claim_until_ms(until), budget(b) {}
     const core::Config& cfg;
     bool drain;
-    BudgetSlot& budget;  // this decoder's, shared with the master
+    int64_t claim_until_ms;  // --drain: no claim after this (monotonic_ms); 0: no limit
+    BudgetSlot& budget;      // this decoder's, shared with the master
     std::atomic<bool> stopping{false};
     std::mutex mu;
     std::condition_variable wake;
@@ -79,6 +84,14 @@ void decoder_thread(Shared& sh, int index, bool short_only) {
     std::string name = worker_name(index);
     JobBudget budget(sh.budget, sh.cfg);
     while (!sh.stopping.load()) {
+        if (sh.claim_until_ms && monotonic_ms() >= sh.claim_until_ms) {
+            core::log_info("decoder " + std::to_string(index) +
+                           ": the drain's time budget (worker.drain_budget_s = " +
+                           std::to_string(sh.cfg.worker_drain_budget_s) +
+                           " s) is spent; claiming no more jobs");
+            reap_dead_jobs(db);
+            return;
+        }
         std::optional<db::Job> job;
         bool claimed_nothing = true;
         try {
@@ -156,13 +169,13 @@ int wait_for_stop(const sigset_t& set, const std::atomic<bool>& drained) {
 // One decoder process: the threads share nothing but this process's memory, so with pocketsphinx
 // 5prealpha (whose language-model code is not safe with two decoders in one process: it
 // crashed in bitarr_read_int25 within a few jobs) each decoder gets a process of its own.
-int run_decoder_process(const core::Config& cfg, bool drain, int index, int count,
-                        BudgetSlot& budget) {
+int run_decoder_process(const core::Config& cfg, bool drain, int64_t claim_until_ms, int index,
+                        int count, BudgetSlot& budget) {
     core::init_crypto();
     // Threads inherit the blocked mask; the main thread takes the signals synchronously.
     sigset_t set = stop_signals();
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    Shared sh(cfg, drain, budget);
+    Shared sh(cfg, drain, claim_until_ms, budget);
     core::log_info("decoder " + std::to_string(index) + " (pid " + std::to_string(getpid()) +
                    ") started" + (drain ? " (drain)" : ""));
     std::atomic<bool> drained{false};
@@ -198,7 +211,8 @@ struct PendingStart {
 };
 
 // Forks one decoder; returns the child's pid, or -1 with errno set when fork() failed.
-pid_t spawn_decoder(const core::Config& cfg, bool drain, int index, int count, BudgetSlot& budget) {
+pid_t spawn_decoder(const core::Config& cfg, bool drain, int64_t claim_until_ms, int index,
+                    int count, BudgetSlot& budget) {
     pid_t master = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -216,7 +230,7 @@ pid_t spawn_decoder(const core::Config& cfg, bool drain, int index, int count, B
         // An exception that escapes (a recognizer that cannot load: an unwritable temp
         // directory, a missing model) is said in the log, not left to std::terminate's abort.
         try {
-            _exit(run_decoder_process(cfg, drain, index, count, budget));
+            _exit(run_decoder_process(cfg, drain, claim_until_ms, index, count, budget));
         } catch (const std::exception& e) {
             core::log_error("decoder " + std::to_string(index) + " stopped: " + e.what());
             _exit(70);
@@ -254,6 +268,7 @@ class Supervisor {
     Supervisor(const core::Config& cfg, bool drain)
         : cfg_(cfg),
           drain_(drain),
+          claim_until_ms_(drain ? monotonic_ms() + int64_t{cfg.worker_drain_budget_s} * 1000 : 0),
           db_(db::db_settings(cfg, "worker-master", 5000)),
           budgets_(BudgetBoard::create_shared()) {}
 
@@ -315,7 +330,8 @@ class Supervisor {
 
   private:
     void spawn(int index) {
-        pid_t pid = spawn_decoder(cfg_, drain_, index, cfg_.worker_threads, budgets_->slots[index]);
+        pid_t pid = spawn_decoder(cfg_, drain_, claim_until_ms_, index, cfg_.worker_threads,
+                                  budgets_->slots[index]);
         if (pid < 0) {
             // Out of processes or memory: nothing is recorded as a child (a -1 "child" would
             // later be signalled as kill(-1, …): every process on the host); retried later.
@@ -387,6 +403,7 @@ class Supervisor {
 
     const core::Config& cfg_;
     bool drain_;
+    int64_t claim_until_ms_;  // --drain's time budget, the same deadline for every decoder
     db::Db db_;  // to name the job of a dead decoder in the log, and fail an overrun one
     BudgetBoard* budgets_;
     std::vector<Child> children_;
@@ -397,9 +414,49 @@ class Supervisor {
     int64_t fork_failures_ = 0;
 };
 
+// Where cron's runs of --drain take turns: <data>/worker-drain.lock.
+std::string drain_lock_path(const core::Config& cfg) {
+    return cfg.data_dir + "/worker-drain.lock";
+}
+
+enum class DrainLock { taken, busy, failed };
+
+// flock(2) on the lock file, without waiting. The lock belongs to the open file: the decoders
+// inherit it across fork, and the kernel drops it when the last of them ends, however they end
+// (a run killed by cron's timeout or the OOM killer leaves nothing stale behind).
+DrainLock take_drain_lock(const std::string& path, const core::Fd& fd) {
+    if (fd.get() < 0) {
+        core::log_error("cannot open the drain lock " + path + ": " + std::strerror(errno));
+        return DrainLock::failed;
+    }
+    for (;;) {
+        if (flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return DrainLock::taken;
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK) return DrainLock::busy;
+        core::log_error("flock " + path + ": " + std::strerror(errno));
+        return DrainLock::failed;
+    }
+}
+
 }  // namespace
 
 int run_worker_daemon(const core::Config& cfg, bool drain) {
+    // Two drains never overlap (cron starts one a minute; a long job outlasts the minute).
+    std::string lock_path = drain_lock_path(cfg);
+    core::Fd lock(drain ? ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)
+                        : -1);
+    if (drain) {
+        switch (take_drain_lock(lock_path, lock)) {
+            case DrainLock::taken:
+                break;
+            case DrainLock::busy:
+                core::log_info("another worker --drain holds " + lock_path +
+                               ": nothing to do, exiting");
+                return 0;
+            case DrainLock::failed:
+                return 1;
+        }
+    }
     // Announce ourselves before anything else: /readyz (and stack.sh) wait for this row.
     {
         db::Db db(db::db_settings(cfg, "worker-start", kStatementTimeoutMs));

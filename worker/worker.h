@@ -4,8 +4,9 @@
 // never waits behind long ones. Each decoder's lease on its job is kept by a timer thread
 // (LeaseKeeper). A decoder that dies is logged (pid, signal, job) and replaced, with a brake
 // (its job runs again after the lease). SIGTERM: stop claiming, release the jobs in hand at
-// their next checkpoint, exit 0. --drain: process what is queued, then exit: 0, or 1 when a
-// decoder died meanwhile.
+// their next checkpoint, exit 0. --drain (cron): process what is queued, then exit: 0, or 1
+// when a decoder died meanwhile; under an flock on <data>/worker-drain.lock (a second run exits
+// 0 at once), claiming nothing after worker.drain_budget_s (the jobs in hand are finished).
 #pragma once
 
 #include "core/config.h"
