@@ -107,6 +107,7 @@ constexpr Route kRoutes[] = {
 
     // Interviews: settings lists and the bank (handlers/interview_bank.cpp), generated
     // questions (handlers/question_generator.cpp).
+    {"POST",   "/api/v1/questions/generate",     questions_generate, kAuth | kJsonBody,  "questions_generate", &kGeneratedQuestions},
 
     // Interviews: interviews, answers, scorecards, dashboard, preferences (handlers/interviews.cpp).
 

@@ -128,6 +128,9 @@ Response resources_get(Request&, Ctx&);
 Response resources_update(Request&, Ctx&);
 Response resources_delete(Request&, Ctx&);
 // Interviews: the bank (interview_bank.cpp, question_generator.cpp).
+// question_generator.cpp: POST /questions/generate (the request body and the generated items).
+extern const Resource kGeneratedQuestions;
+Response questions_generate(Request&, Ctx&);
 
 // Interviews: interviews.cpp.
 
