@@ -119,6 +119,7 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/api/v1/roles/{id}",             roles_delete,    kAdmin,                "roles_delete",    &kBankRoles},
     {"GET",    "/api/v1/questions",              questions_list,  kAuth,                 "questions_list",  &kQuestions, "limit cursor industry role difficulty competency"},
     {"POST",   "/api/v1/questions",              questions_create, kAdmin | kJsonBody,   "questions_create", &kQuestions},
+    {"POST",   "/api/v1/questions/generate",     questions_generate, kAuth | kJsonBody,  "questions_generate", &kGeneratedQuestions},
     {"GET",    "/api/v1/questions/{id}",         questions_get,   kAuth,                 "questions_get",   &kQuestions},
     {"PATCH",  "/api/v1/questions/{id}",         questions_update, kAdmin | kJsonBody,   "questions_update", &kQuestions},
     {"DELETE", "/api/v1/questions/{id}",         questions_delete, kAdmin,               "questions_delete", &kQuestions},

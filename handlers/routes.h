@@ -147,6 +147,9 @@ Response questions_get(Request&, Ctx&);
 Response questions_create(Request&, Ctx&);
 Response questions_update(Request&, Ctx&);
 Response questions_delete(Request&, Ctx&);
+// question_generator.cpp: POST /questions/generate (the request body and the generated items).
+extern const Resource kGeneratedQuestions;
+Response questions_generate(Request&, Ctx&);
 
 // Interviews: interviews.cpp.
 
