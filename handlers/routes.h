@@ -130,6 +130,18 @@ Response resources_delete(Request&, Ctx&);
 // Interviews: the bank (interview_bank.cpp, question_generator.cpp).
 
 // Interviews: interviews.cpp.
+extern const Resource kInterviews;
+extern const Resource kInterviewPreferences;
+extern const Resource kInterviewDashboard;
+Response interview_preferences_get(Request&, Ctx&);
+Response interview_preferences_put(Request&, Ctx&);
+Response interviews_create(Request&, Ctx&);
+Response interviews_list(Request&, Ctx&);
+Response interviews_get(Request&, Ctx&);
+Response interviews_answer(Request&, Ctx&);
+Response interviews_finish(Request&, Ctx&);
+Response interviews_scorecard(Request&, Ctx&);
+Response dashboard_progress(Request&, Ctx&);
 
 // Events without WebSockets: events.cpp.
 extern const Resource kEvents;
