@@ -6,7 +6,7 @@ PKGS="build-essential cmake pkg-config clang-14 libclang-rt-14-dev
  libfcgi-dev libpq-dev libsodium-dev libcjson-dev libjwt-dev libgtest-dev
  libsndfile1-dev libsoxr-dev libavformat-dev libavcodec-dev libavutil-dev
  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us libboost-dev python3-websockets
- libstemmer-dev espeak-ng flite
+ libstemmer-dev libhunspell-dev hunspell-en-us espeak-ng flite
  sox flac lame opus-tools vorbis-tools ffmpeg
  postgresql-15 postgresql-contrib nginx-light curl wrk python3 openssl ca-certificates
  procps iproute2 util-linux chromium systemd lintian"
