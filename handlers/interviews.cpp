@@ -28,6 +28,7 @@
 #include "handlers/uploads.h"
 #include "speech/interview_turn.h"
 #include "speech/languages.h"
+#include "speech/speller.h"
 
 namespace handlers {
 namespace {
@@ -362,6 +363,13 @@ iv::Question question_of(const db::InterviewTurn& t) {
     return *q;
 }
 
+// One dictionary per process, opened on the first typed answer (hunspell-en-us; without it
+// spelling is not checked and the rest of the feedback stands).
+const iv::Speller& speller() {
+    static const iv::Speller s;
+    return s;
+}
+
 std::string read_json_text(Request& req, Ctx& ctx) {
     fcgi::read_body(req, static_cast<size_t>(ctx.cfg.api_max_body_bytes));
     if (req.body.empty()) throw core::ApiError::bad_request("the body is empty");
@@ -384,7 +392,7 @@ Response typed_answer(Request& req, Ctx& ctx, const std::string& user_id, const 
         iv::Answer a;
         a.text = text;
         iv::AnalysedAnswer r = iv::analyse_answer(question_of(turn), a, row->difficulty,
-                                                  turn.follow_up_of_turn.has_value());
+                                                  turn.follow_up_of_turn.has_value(), &speller());
         db::StoredAnswer stored{text, std::nullopt, row->answer_time_s, r.feedback_json,
                                 r.scores_json};
         db::complete_answer(ctx.db, *row, turn, stored, r.follow_up_json);
