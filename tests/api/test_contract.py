@@ -107,6 +107,13 @@ def make_resource(owner):
     return r.json()["id"], owner["token"]
 
 
+def make_interview(owner):
+    """An interview `owner` starts (the bank's seed asks its first question): (id, the owner's token)."""
+    r = S.post(f"{API}/interviews", {"industry": "software", "question_count": 1}, token=owner["token"])
+    assert r.status == 201, r
+    return r.json()["id"], owner["token"]
+
+
 FIXTURES = {
     f"{API}/users": make_user,
     f"{API}/activity": make_activity,
@@ -115,6 +122,7 @@ FIXTURES = {
     f"{API}/tasks": make_task,
     f"{API}/patients": make_patient,
     f"{API}/resources": make_resource,
+    f"{API}/interviews": make_interview,
 }
 
 
