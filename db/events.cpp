@@ -193,4 +193,18 @@ Event note_updated(const std::string& session_id, const std::string& status, int
     return {"note.updated", w.take()};
 }
 
+Event interview_turn(const std::string& interview_id, int64_t ordinal, const std::string& status,
+                     const std::string& question_id,
+                     const std::optional<std::string>& next_question_id) {
+    core::JsonWriter w;
+    w.begin_object().field("interview_id", interview_id).key("ordinal").value(ordinal);
+    w.field("status", status).field("question_id", question_id).key("next_question_id");
+    if (next_question_id)
+        w.value(*next_question_id);
+    else
+        w.null();
+    w.end_object();
+    return {"interview.turn", w.take()};
+}
+
 }  // namespace db

@@ -70,6 +70,14 @@ Event task_moved(const std::string& task_id, const std::optional<std::string>& p
 Event note_updated(const std::string& session_id, const std::string& status, int64_t version,
                    const char* action);
 
+// interview.turn {interview_id, ordinal, status, question_id, next_question_id}: a turn's
+// answer was analysed (done) or its voice answer failed (failed); next_question_id is the
+// question asked next (a follow-up's is its turn's id), null when none was (the interview
+// awaits /finish, or the failed turn is still the one to answer). To the interview's owner.
+Event interview_turn(const std::string& interview_id, int64_t ordinal, const std::string& status,
+                     const std::string& question_id,
+                     const std::optional<std::string>& next_question_id);
+
 // Stores the event once per recipient and announces each, in the caller's transaction (when
 // there is one: the NOTIFY is delivered at its commit).
 void publish(Db& db, const Audience& to, const Event& e);

@@ -125,6 +125,16 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/api/v1/questions/{id}",         questions_delete, kAdmin,               "questions_delete", &kQuestions},
 
     // Interviews: interviews, answers, scorecards, dashboard, preferences (handlers/interviews.cpp).
+    // An answer is JSON {question_id, text} or an upload (multipart, or raw audio with ?question_id=).
+    {"GET",    "/api/v1/me/preferences",         interview_preferences_get, kAuth,       "interview_preferences_get", &kInterviewPreferences},
+    {"PUT",    "/api/v1/me/preferences",         interview_preferences_put, kAuth | kJsonBody, "interview_preferences_put", &kInterviewPreferences},
+    {"POST",   "/api/v1/interviews",             interviews_create, kAuth | kJsonBody,   "interviews_create", &kInterviews},
+    {"GET",    "/api/v1/interviews",             interviews_list, kAuth,                 "interviews_list", &kInterviews, "limit cursor status industry role"},
+    {"GET",    "/api/v1/interviews/{id}",        interviews_get,  kAuth,                 "interviews_get",  &kInterviews},
+    {"POST",   "/api/v1/interviews/{id}/answers", interviews_answer, kAuth | kStreamBody, "interviews_answer", &kInterviews, "question_id"},
+    {"POST",   "/api/v1/interviews/{id}/finish", interviews_finish, kAuth,               "interviews_finish", &kInterviews},
+    {"GET",    "/api/v1/interviews/{id}/scorecard", interviews_scorecard, kAuth,         "interviews_scorecard", &kInterviews},
+    {"GET",    "/api/v1/dashboard/progress",     dashboard_progress, kAuth,              "dashboard_progress", &kInterviewDashboard, "bucket from to"},
 
     // Events without WebSockets: long poll and Server-Sent Events (handlers/events.cpp).
     {"GET",    "/api/v1/events",                 events_list,     kAuth,                 "events_list",     &kEvents, "since limit wait_s"},

@@ -152,6 +152,18 @@ extern const Resource kGeneratedQuestions;
 Response questions_generate(Request&, Ctx&);
 
 // Interviews: interviews.cpp.
+extern const Resource kInterviews;
+extern const Resource kInterviewPreferences;
+extern const Resource kInterviewDashboard;
+Response interview_preferences_get(Request&, Ctx&);
+Response interview_preferences_put(Request&, Ctx&);
+Response interviews_create(Request&, Ctx&);
+Response interviews_list(Request&, Ctx&);
+Response interviews_get(Request&, Ctx&);
+Response interviews_answer(Request&, Ctx&);
+Response interviews_finish(Request&, Ctx&);
+Response interviews_scorecard(Request&, Ctx&);
+Response dashboard_progress(Request&, Ctx&);
 
 // Events without WebSockets: events.cpp.
 extern const Resource kEvents;

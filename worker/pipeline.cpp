@@ -11,6 +11,7 @@
 #include "db/sessions.h"
 #include "speech/audio.h"
 #include "speech/metrics.h"
+#include "worker/interview_answers.h"
 #include "worker/memo_prompts.h"
 #include "worker/scribe_notes.h"
 
@@ -121,6 +122,7 @@ void store(JobContext& ctx, const db::Job& job, const speech::Transcript* t, dou
                        a.scores.overall);
     db::mark_session_done(ctx.db, job.session_id);
     db::publish(ctx.db, db::Audience::user(job.user_id), db::session_done(job.session_id));
+    if (t) answer_interview_turn(ctx.db, job, *t, duration_s, a);  // a voice answer's feedback
     draft_scribe_note(ctx.db, job, t);  // a scribe session's clinical note (scribe_notes.h)
     tx.commit();
 }
@@ -224,6 +226,7 @@ void record_job_failure(db::Db& db, const db::Job& job, const std::string& user_
     const db::FailOutcome outcome = db::fail_job(db, job, user_text, permanent);
     if (outcome == db::FailOutcome::dead) {
         db::mark_session_failed(db, job.session_id, user_text);
+        fail_interview_turn(db, job);  // a voice answer's question is open again
         db::publish(db, db::Audience::user(job.user_id),
                     db::session_failed(job.session_id, user_text));
     }

@@ -133,6 +133,13 @@ def make_question(owner):
     return r.json()["id"], owner["token"]
 
 
+def make_interview(owner):
+    """An interview `owner` starts (the bank's seed asks its first question): (id, the owner's token)."""
+    r = S.post(f"{API}/interviews", {"industry": "software", "question_count": 1}, token=owner["token"])
+    assert r.status == 201, r
+    return r.json()["id"], owner["token"]
+
+
 FIXTURES = {
     f"{API}/users": make_user,
     f"{API}/activity": make_activity,
@@ -144,6 +151,7 @@ FIXTURES = {
     f"{API}/industries": make_industry,
     f"{API}/roles": make_role,
     f"{API}/questions": make_question,
+    f"{API}/interviews": make_interview,
 }
 
 
