@@ -282,19 +282,19 @@ Param opt_int(const std::optional<int64_t>& v) {
 
 }  // namespace
 
-std::optional<IndustryRef> find_industry(Db& db, const std::string& slug) {
+std::optional<IndustryRef> industry_ref_by_slug(Db& db, const std::string& slug) {
     Result r = db.exec(kFindIndustry, {slug});
     if (r.rows() == 0) return std::nullopt;
     Row row(r, 0);
     return IndustryRef{row.str("id"), row.str("slug")};
 }
 
-std::optional<RoleRef> find_role(Db& db, const std::string& slug) {
+std::optional<InterviewRoleRef> interview_role_by_slug(Db& db, const std::string& slug) {
     Result r = db.exec(kFindRole, {slug});
     if (r.rows() == 0) return std::nullopt;
     Row row(r, 0);
-    return RoleRef{row.str("id"), row.str("slug"), row.str("industry_id"),
-                   row.str("industry_slug")};
+    return InterviewRoleRef{row.str("id"), row.str("slug"), row.str("industry_id"),
+                            row.str("industry_slug")};
 }
 
 Preferences get_preferences(Db& db, const std::string& user_id) {

@@ -27,11 +27,11 @@ inline constexpr const char* kInterviewCompetencies[] = {
 struct IndustryRef {
     std::string id, slug;
 };
-struct RoleRef {
+struct InterviewRoleRef {
     std::string id, slug, industry_id, industry_slug;
 };
-std::optional<IndustryRef> find_industry(Db& db, const std::string& slug);
-std::optional<RoleRef> find_role(Db& db, const std::string& slug);
+std::optional<IndustryRef> industry_ref_by_slug(Db& db, const std::string& slug);
+std::optional<InterviewRoleRef> interview_role_by_slug(Db& db, const std::string& slug);
 
 struct Preferences {
     std::optional<std::string> industry, role;  // slugs; null: none chosen

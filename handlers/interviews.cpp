@@ -224,18 +224,18 @@ Response interview_response(Ctx& ctx, const std::string& user_id, const std::str
 
 struct Choice {
     std::optional<db::IndustryRef> industry;
-    std::optional<db::RoleRef> role;
+    std::optional<db::InterviewRoleRef> role;
 };
 
 db::IndustryRef industry_or_422(Ctx& ctx, const std::string& slug) {
-    auto i = db::find_industry(ctx.db, slug);
+    auto i = db::industry_ref_by_slug(ctx.db, slug);
     if (!i)
         throw core::ApiError::unprocessable("industry", "no such industry (see GET /industries)");
     return *i;
 }
 
-db::RoleRef role_or_422(Ctx& ctx, const std::string& slug) {
-    auto r = db::find_role(ctx.db, slug);
+db::InterviewRoleRef role_or_422(Ctx& ctx, const std::string& slug) {
+    auto r = db::interview_role_by_slug(ctx.db, slug);
     if (!r) throw core::ApiError::unprocessable("role", "no such role (see GET /roles)");
     return *r;
 }
@@ -292,7 +292,7 @@ db::NewInterview new_interview(Ctx& ctx, const std::string& user_id, const Input
                 "industry", "is required: give one, or set it in PUT /me/preferences");
         c = resolve(ctx, prefs.industry, prefs.role);
     } else if (!c.role && prefs.role && !in.str("role")) {
-        auto r = db::find_role(ctx.db, *prefs.role);
+        auto r = db::interview_role_by_slug(ctx.db, *prefs.role);
         if (r && r->industry_id == c.industry->id) c.role = r;
     }
     db::NewInterview n;
