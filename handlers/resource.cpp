@@ -268,6 +268,9 @@ Input read_form(const Resource& res, const std::map<std::string, std::string>& f
         if (!(f.use & body)) continue;
         auto it = form.find(f.name);
         if (it == form.end() || it->second.empty()) {
+            // As in a JSON body: a required field must be there (an interview's voice answer
+            // names its question_id), never met by a handler as an empty optional.
+            if (f.required & body) throw core::ApiError::unprocessable(f.name, "is required");
             if (f.def) in.text(f.name, f.def);
             continue;
         }
