@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -414,9 +415,13 @@ class Supervisor {
     int64_t fork_failures_ = 0;
 };
 
-// Where cron's runs of --drain take turns: <data>/worker-drain.lock.
+// Where cron's runs of --drain take turns: <data>/run/worker-drain.lock. run/ is the service
+// user's under stack.sh (the data dir itself is root's when started as root); on a shared
+// host it may not exist yet, and is made here.
 std::string drain_lock_path(const core::Config& cfg) {
-    return cfg.data_dir + "/worker-drain.lock";
+    if (::mkdir(cfg.run_dir.c_str(), 0750) != 0 && errno != EEXIST)
+        core::log_warn("mkdir " + cfg.run_dir + ": " + std::strerror(errno));
+    return cfg.run_dir + "/worker-drain.lock";
 }
 
 enum class DrainLock { taken, busy, failed };
